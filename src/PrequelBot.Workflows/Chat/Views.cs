@@ -1,0 +1,85 @@
+using PrequelBot.Workflows.Domain;
+
+namespace PrequelBot.Workflows.Chat;
+
+/// <summary>Everything an onboarding card shows. Platform adapters render it (Block Kit, Adaptive Card).</summary>
+public sealed record OnboardingCardView
+{
+    public required string OnboardingId { get; init; }
+    public required string Database { get; init; }
+    public required ChatUser Requester { get; init; }
+    /// <summary>One of <see cref="OnboardingStates"/>.</summary>
+    public required string State { get; init; }
+    public required IReadOnlyList<StepView> Steps { get; init; }
+    /// <summary>The latest message (failure reason, cancellation reason), if any.</summary>
+    public string? Message { get; init; }
+    /// <summary>The instance Prequel will connect to (the replica with <c>--replica</c>).</summary>
+    public string? Target { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>A plain-text rendering: fallback text, logs of what was shown, and simple clients.</summary>
+    public string ToText()
+    {
+        var lines = new List<string> { $"Onboarding {OnboardingId} of {Database}: {State} (requested by {Requester.DisplayName ?? Requester.Id})" };
+        lines.AddRange(Steps.Select(s => $"{StepView.Mark(s.State)} {s.Name}: {StepStates.Display(s.State)}{(s.Detail is { Length: > 0 } d ? $" ({d})" : "")}"));
+        if (Message is { Length: > 0 }) lines.Add(Message);
+        return string.Join('\n', lines);
+    }
+}
+
+/// <summary>A step line on the card.</summary>
+public sealed record StepView(string Name, string State, string? Detail)
+{
+    /// <summary>A one-character marker per step state, for text renderings.</summary>
+    public static string Mark(string state) => state switch
+    {
+        StepStates.Completed or StepStates.AlreadyInPlace => "[x]",
+        StepStates.Failed or StepStates.Rejected or StepStates.Cancelled => "[!]",
+        StepStates.Running or StepStates.Waiting or StepStates.Approved => "[>]",
+        StepStates.AwaitingApproval => "[?]",
+        _ => "[ ]",
+    };
+}
+
+/// <summary>Everything an approval prompt shows.</summary>
+public sealed record ApprovalPromptView
+{
+    public required string ApprovalId { get; init; }
+    public required string OnboardingId { get; init; }
+    public required string Database { get; init; }
+    public required string Step { get; init; }
+    /// <summary>The exact changes this approval allows, one per line.</summary>
+    public required IReadOnlyList<string> Changes { get; init; }
+    public string? Note { get; init; }
+    /// <summary>One of <see cref="ApprovalStates"/>; buttons are shown only while pending.</summary>
+    public required string State { get; init; }
+    public ChatUser? DecidedBy { get; init; }
+    public DateTimeOffset? DecidedAt { get; init; }
+    public DateTimeOffset ExpiresAt { get; init; }
+
+    public bool IsPending => State == ApprovalStates.Pending;
+
+    /// <summary>Plain-text rendering (fallback text).</summary>
+    public string ToText()
+    {
+        var head = $"Approval needed for {Step} of {OnboardingId} ({Database}):";
+        var body = string.Join('\n', Changes.Select(c => "• " + c));
+        var tail = State switch
+        {
+            ApprovalStates.Pending => $"Expires {ExpiresAt:yyyy-MM-dd HH:mm} UTC.",
+            ApprovalStates.Approved or ApprovalStates.Rejected =>
+                $"{(State == ApprovalStates.Approved ? "Approved" : "Rejected")} by {DecidedBy?.DisplayName ?? DecidedBy?.Id} at {DecidedAt:yyyy-MM-dd HH:mm:ss} UTC.",
+            ApprovalStates.Expired => "Expired without a decision.",
+            _ => "Cancelled.",
+        };
+        return string.Join('\n', new[] { head, body, Note, tail }.Where(s => !string.IsNullOrEmpty(s)));
+    }
+}
+
+/// <summary>A line of <c>status</c> without an id.</summary>
+public sealed record OnboardingSummary(string OnboardingId, string Database, string State, string? CurrentStep, ChatUser Requester, DateTimeOffset UpdatedAt);
+
+/// <summary>The plan of <c>plan</c>: each step with its would-be changes.</summary>
+public sealed record PlanView(string Database, string Target, IReadOnlyList<PlannedStepView> Steps);
+
+public sealed record PlannedStepView(string Name, IReadOnlyList<string> Changes, string? Note, string? Detail, bool NeedsApproval);

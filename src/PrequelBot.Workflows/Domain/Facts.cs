@@ -1,0 +1,51 @@
+namespace PrequelBot.Workflows.Domain;
+
+/// <summary>What <c>discover</c> (and the replica steps) learned about an RDS instance.</summary>
+public sealed record DatabaseFacts
+{
+    public required string InstanceIdentifier { get; init; }
+    public required string Engine { get; init; }
+    public string? EngineVersion { get; init; }
+    public string? InstanceClass { get; init; }
+    public string? Status { get; init; }
+    /// <summary>Endpoint host name; null while an instance is still being created.</summary>
+    public string? EndpointAddress { get; init; }
+    public int Port { get; init; } = 5432;
+    public string? VpcId { get; init; }
+    /// <summary>VPC security group ids in the order AWS lists them; the first is the one PrequelBot edits.</summary>
+    public IReadOnlyList<string> SecurityGroupIds { get; init; } = [];
+    public string? SubnetGroupName { get; init; }
+    public IReadOnlyList<string> SubnetIds { get; init; } = [];
+    public bool PubliclyAccessible { get; init; }
+    public string? AvailabilityZone { get; init; }
+    /// <summary>Name of the database inside the instance (DBName), when AWS reports one.</summary>
+    public string? DatabaseName { get; init; }
+}
+
+/// <summary>
+/// Facts accumulated by steps and persisted with the onboarding. Steps read what earlier steps wrote
+/// and write what later steps need. The engine saves changes only when a step's apply succeeds or waits.
+/// Never holds a secret: passwords go to <see cref="Ports.ISecretStore"/>.
+/// </summary>
+public sealed class OnboardingFacts
+{
+    /// <summary>The instance named by the user (the writer): where the read-only user is created.</summary>
+    public DatabaseFacts? Source { get; set; }
+
+    /// <summary>The instance Prequel connects to: the replica with <c>--replica</c>, else the source.</summary>
+    public DatabaseFacts? Target { get; set; }
+
+    /// <summary>The Prequel source id after <c>register-source</c>.</summary>
+    public string? PrequelSourceId { get; set; }
+
+    /// <summary>Small step-owned values (e.g. <c>"create-user:password-set" = "true"</c>); no secrets.</summary>
+    public Dictionary<string, string> Values { get; set; } = new(StringComparer.Ordinal);
+
+    public OnboardingFacts Clone() => new()
+    {
+        Source = Source,
+        Target = Target,
+        PrequelSourceId = PrequelSourceId,
+        Values = new Dictionary<string, string>(Values, StringComparer.Ordinal),
+    };
+}

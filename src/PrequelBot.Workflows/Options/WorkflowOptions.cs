@@ -1,0 +1,104 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+
+namespace PrequelBot.Workflows.Options;
+
+/// <summary><c>Approvals</c> section (CONTRACT §2).</summary>
+public sealed class ApprovalOptions
+{
+    public const string Section = "Approvals";
+
+    /// <summary>Slack user ids (<c>U…</c>/<c>W…</c>) and Teams AAD object ids allowed to approve. Default: nobody.</summary>
+    public List<string> Approvers { get; set; } = [];
+
+    /// <summary>Whether the requester may approve their own steps. Default false.</summary>
+    public bool AllowSelfApproval { get; set; }
+
+    /// <summary>An unanswered prompt expires after this; the onboarding becomes <c>cancelled</c>. Default one day.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromDays(1);
+}
+
+/// <summary>One entry of the <c>Databases</c> section: <c>Databases:&lt;alias&gt;:…</c>.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary>The RDS DB instance identifier; empty = the alias.</summary>
+    public string? InstanceIdentifier { get; set; }
+
+    /// <summary>Npgsql connection string of a role that may CREATE ROLE and GRANT on the source (writer). A secret.</summary>
+    public string? AdminConnectionString { get; set; }
+}
+
+/// <summary>The <c>Databases</c> section: alias → settings. Aliases are matched case-insensitively.</summary>
+public sealed class DatabasesOptions
+{
+    public const string Section = "Databases";
+
+    public Dictionary<string, DatabaseOptions> Entries { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool TryGet(string alias, out string instanceIdentifier, out DatabaseOptions options)
+    {
+        if (Entries.TryGetValue(alias, out var found))
+        {
+            options = found;
+            instanceIdentifier = string.IsNullOrWhiteSpace(found.InstanceIdentifier) ? alias.ToLowerInvariant() : found.InstanceIdentifier.Trim();
+            return true;
+        }
+        options = new DatabaseOptions();
+        instanceIdentifier = alias;
+        return false;
+    }
+}
+
+/// <summary><c>Prequel</c> section (CONTRACT §2). Shared: AWS steps need the static IPs, the Prequel client the rest.</summary>
+public sealed class PrequelOptions
+{
+    public const string Section = "Prequel";
+
+    /// <summary>API base, default <c>https://api.prequel.co</c>.</summary>
+    [Required]
+    public string BaseUrl { get; set; } = "https://api.prequel.co";
+
+    /// <summary>Sent as <c>X-API-KEY</c>. A secret: environment variable <c>Prequel__ApiKey</c>.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Sent as <c>X-Prequel-Api-Version</c>; selects the body shape (<c>2023-12-01</c> or <c>2022-01-01</c>).</summary>
+    public string ApiVersion { get; set; } = "2023-12-01";
+
+    /// <summary>Prequel's static IPv4 addresses for this account.</summary>
+    public List<string> StaticIps { get; set; } = [];
+
+    /// <summary>The static IPs, parsed (valid after start-up validation).</summary>
+    public IReadOnlyList<IPAddress> ParsedStaticIps() => [.. StaticIps.Select(s => IPAddress.Parse(s.Trim()))];
+
+    public static readonly IReadOnlyList<string> SupportedApiVersions = ["2023-12-01", "2022-01-01"];
+}
+
+/// <summary><c>Workflow</c> section: engine tuning. Defaults suit production; tests shorten them.</summary>
+public sealed class WorkflowOptions
+{
+    public const string Section = "Workflow";
+
+    /// <summary>How often the reconciler re-drives lost work and expires prompts. Default 30 s.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>First re-check delay of a waiting step. Default 15 s.</summary>
+    public TimeSpan RecheckInitialDelay { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Largest re-check delay. Default 60 s.</summary>
+    public TimeSpan RecheckMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a step may wait (e.g. for a replica) before failing. Default 2 h.</summary>
+    public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>How long a running step's lease lasts; a crashed worker's step is retaken after this. Default 2 min.</summary>
+    public TimeSpan StepLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Unexpected errors of one step before it fails. Default 5.</summary>
+    public int MaxStepErrors { get; set; } = 5;
+
+    /// <summary>Worker threads of the server that runs click-triggered steps. Default 4.</summary>
+    public int ApprovalWorkers { get; set; } = 4;
+
+    /// <summary>Worker threads for everything else. Default 8.</summary>
+    public int Workers { get; set; } = 8;
+}

@@ -1,0 +1,97 @@
+using PrequelBot.Workflows.Domain;
+
+namespace PrequelBot.Workflows.Ports;
+
+/// <summary>
+/// Durable state: onboardings with their steps and approvals, the audit trail, chat message references,
+/// encrypted secrets and the Data Protection key ring. Two implementations share one test suite:
+/// SQLite (embedded, single node) and PostgreSQL (any number of nodes).
+/// </summary>
+/// <remarks>Every method is safe to call concurrently from several workers and, with PostgreSQL, several processes.</remarks>
+public interface IStateStore
+{
+    /// <summary>Creates or upgrades the schema. Idempotent; safe when several nodes start at once.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when the store answers a trivial query.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a new onboarding with its steps (version 1) and audit events, atomically.
+    /// Throws <see cref="ActiveOnboardingExistsException"/> when the database already has an active onboarding.
+    /// </summary>
+    Task CreateAsync(OnboardingAggregate aggregate, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken);
+
+    /// <summary>The onboarding with its steps and approvals, or null.</summary>
+    Task<OnboardingAggregate?> LoadAsync(string onboardingId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Saves the aggregate if its stored version still equals <paramref name="expectedVersion"/> (compare-and-set),
+    /// then sets <see cref="Onboarding.Version"/> to the new version and appends <paramref name="audit"/>, atomically.
+    /// Returns false, changing nothing, when someone else saved first. Throws <see cref="ActiveOnboardingExistsException"/>
+    /// when the save would make a second active onboarding of one database.
+    /// </summary>
+    Task<bool> TrySaveAsync(OnboardingAggregate aggregate, long expectedVersion, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken);
+
+    /// <summary>The onboarding id an approval belongs to, or null.</summary>
+    Task<string?> FindOnboardingIdByApprovalAsync(string approvalId, CancellationToken cancellationToken);
+
+    /// <summary>Active onboardings, then the most recently updated finished ones, up to <paramref name="limit"/> in all.</summary>
+    Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Ids of onboardings that are not finished (for the reconciler).</summary>
+    Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Ids of onboardings whose chat card lags behind (<c>ChatVersion</c> &gt; the synced version).</summary>
+    Task<IReadOnlyList<string>> ListChatPendingIdsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records that chat shows <paramref name="chatVersion"/>; never moves backwards.</summary>
+    Task MarkChatSyncedAsync(string onboardingId, long chatVersion, CancellationToken cancellationToken);
+
+    /// <summary>The synced chat version (0 when never synced).</summary>
+    Task<long> GetChatSyncedVersionAsync(string onboardingId, CancellationToken cancellationToken);
+
+    /// <summary>The audit trail of one onboarding, oldest first.</summary>
+    Task<IReadOnlyList<AuditEvent>> GetAuditAsync(string onboardingId, CancellationToken cancellationToken);
+
+    /// <summary>Chat messages posted for an onboarding, by key (<c>card</c>, <c>prompt:&lt;approval-id&gt;</c>).</summary>
+    Task<IReadOnlyDictionary<string, StoredChatMessage>> GetChatMessagesAsync(string onboardingId, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces one chat message reference and the fingerprint of what it shows.</summary>
+    Task SaveChatMessageAsync(string onboardingId, string key, StoredChatMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes or renews a named lease until <paramref name="until"/> if it is free, expired, or already held by
+    /// <paramref name="owner"/>. Returns whether <paramref name="owner"/> now holds it.
+    /// </summary>
+    Task<bool> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>Releases a lease if <paramref name="owner"/> holds it.</summary>
+    Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces an encrypted secret.</summary>
+    Task PutSecretAsync(string onboardingId, string name, string protectedValue, CancellationToken cancellationToken);
+
+    /// <summary>The encrypted secret or null.</summary>
+    Task<string?> GetSecretAsync(string onboardingId, string name, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every secret of the onboarding.</summary>
+    Task DeleteSecretsAsync(string onboardingId, CancellationToken cancellationToken);
+
+    /// <summary>Every Data Protection key element (XML), for the key ring.</summary>
+    IReadOnlyList<string> GetDataProtectionKeys();
+
+    /// <summary>Stores a Data Protection key element under its friendly name (a new key is never replaced).</summary>
+    void StoreDataProtectionKey(string friendlyName, string xml);
+}
+
+/// <summary>A posted chat message and the fingerprint of the content it shows (to skip needless updates).</summary>
+public sealed record StoredChatMessage(ChatMessageRef Ref, string ContentHash);
+
+/// <summary>A <c>connect</c> for a database that already has an active onboarding.</summary>
+public sealed class ActiveOnboardingExistsException(string databaseKey, string? existingOnboardingId)
+    : Exception($"Database {databaseKey} already has an active onboarding{(existingOnboardingId is null ? "" : $" ({existingOnboardingId})")}.")
+{
+    public string DatabaseKey { get; } = databaseKey;
+    public string? ExistingOnboardingId { get; } = existingOnboardingId;
+}

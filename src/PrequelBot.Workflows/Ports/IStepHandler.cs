@@ -1,0 +1,96 @@
+using PrequelBot.Workflows.Domain;
+
+namespace PrequelBot.Workflows.Ports;
+
+/// <summary>
+/// The port through which the workflow reaches the outside world for one step (AWS, PostgreSQL, Prequel).
+/// The engine calls <see cref="PlanAsync"/>; if the plan has changes and the step needs approval it asks a
+/// person, then calls <see cref="ApplyAsync"/>, then <see cref="VerifyAsync"/>.
+/// </summary>
+/// <remarks>
+/// Guarantees the engine expects from every implementation:
+/// <list type="bullet">
+/// <item>Plan has no side effects. With <see cref="StepContext.IsPreview"/> it also must not depend on
+/// earlier steps having been applied (it predicts from the facts at hand).</item>
+/// <item>Apply may run more than once for the same onboarding (a crash, a Hangfire retry, <c>retry</c>):
+/// it checks real state first and treats "already exists" as success. It never sleeps to wait for AWS:
+/// return <see cref="StepResult.Wait"/> and the engine schedules a re-check that calls Apply again.</item>
+/// <item>Expected failures are reported as <see cref="StepResult.Failed"/> or <see cref="StepFailedException"/>
+/// with a plain message that contains no secret; any other exception is treated as transient and retried
+/// with back-off a few times before the step fails.</item>
+/// </list>
+/// </remarks>
+public interface IStepHandler
+{
+    /// <summary>The step this handler implements: one of <see cref="StepNames"/>.</summary>
+    string StepName { get; }
+
+    /// <summary>Decides what would change. Empty <see cref="StepPlan.Changes"/> = already in place.</summary>
+    Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken);
+
+    /// <summary>Makes the change (idempotently). May update <see cref="StepContext.Facts"/>.</summary>
+    Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken);
+
+    /// <summary>Checks that the change took effect. Default: nothing more to check.</summary>
+    Task<StepResult> VerifyAsync(StepContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(StepResult.Done());
+}
+
+/// <summary>What a step handler sees.</summary>
+public sealed class StepContext
+{
+    public required string OnboardingId { get; init; }
+    public required string StepName { get; init; }
+    public required OnboardingRequest Request { get; init; }
+    /// <summary>Facts so far; a handler may change them in Apply (saved when Apply returns Done or Wait).</summary>
+    public required OnboardingFacts Facts { get; init; }
+    /// <summary>True for <c>plan</c>: nothing may change, and earlier steps have not been applied.</summary>
+    public bool IsPreview { get; init; }
+    /// <summary>1 on the first Apply of this step, 2 on the first re-check, and so on.</summary>
+    public int Attempt { get; init; } = 1;
+    /// <summary>When the step first started running (for overall timeouts of waits).</summary>
+    public DateTimeOffset StartedAt { get; init; }
+    /// <summary>The plan the approver saw (empty for steps without approval).</summary>
+    public IReadOnlyList<string> ApprovedChanges { get; init; } = [];
+}
+
+/// <summary>A step's plan: the exact, human-readable change list, or nothing (already in place).</summary>
+public sealed record StepPlan
+{
+    public IReadOnlyList<string> Changes { get; init; } = [];
+    /// <summary>Context for the approver that is not itself a change (e.g. "Prequel environment: production").</summary>
+    public string? Note { get; init; }
+    /// <summary>Why nothing changes, shown on the card (e.g. "rule sg-1: tcp 5432 from 0.0.0.0/0 already covers it").</summary>
+    public string? Detail { get; init; }
+
+    public bool HasChanges => Changes.Count > 0;
+
+    public static StepPlan Change(IEnumerable<string> changes, string? note = null) => new() { Changes = [.. changes], Note = note };
+    public static StepPlan Change(string change, string? note = null) => new() { Changes = [change], Note = note };
+    public static StepPlan AlreadyInPlace(string? detail = null) => new() { Detail = detail };
+}
+
+/// <summary>The outcome of Apply or Verify.</summary>
+public sealed record StepResult
+{
+    public required StepOutcome Outcome { get; init; }
+    /// <summary>User-facing: a summary (Done), a status (Wait) or the reason (Failed). Never a secret.</summary>
+    public string? Message { get; init; }
+    /// <summary>For Wait: a hint for the next re-check; the engine applies its own back-off bounds.</summary>
+    public TimeSpan? RecheckAfter { get; init; }
+    /// <summary>For Wait: how long in total the step may wait before failing; null = the engine's default.</summary>
+    public TimeSpan? WaitTimeout { get; init; }
+
+    public static StepResult Done(string? summary = null) => new() { Outcome = StepOutcome.Done, Message = summary };
+    public static StepResult Wait(string status, TimeSpan? recheckAfter = null, TimeSpan? timeout = null) =>
+        new() { Outcome = StepOutcome.Wait, Message = status, RecheckAfter = recheckAfter, WaitTimeout = timeout };
+    public static StepResult Failed(string reason) => new() { Outcome = StepOutcome.Failed, Message = reason };
+}
+
+public enum StepOutcome { Done, Wait, Failed }
+
+/// <summary>
+/// An expected, permanent failure of a step with a message fit for chat (no secret, no stack trace).
+/// Throwing it fails the step at once; <c>retry</c> re-runs the step.
+/// </summary>
+public sealed class StepFailedException(string userMessage, Exception? inner = null) : Exception(userMessage, inner);
