@@ -1,7 +1,25 @@
 var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => TypedResults.Ok("ok"));
-app.Run();
 
-/// <summary>Entry point; public so integration tests can start the host.</summary>
+builder.AddPrequelSettingsFile();
+builder.Services.AddPrequelStorage();
+builder.Services.AddPrequelWorkflows();
+builder.Services.AddSlackChat();
+builder.Services.AddTeamsChat();
+builder.Services.AddAwsSteps();
+builder.Services.AddPostgresUserSteps();
+builder.Services.AddPrequelSource();
+builder.Services.AddStartupReport();
+
+var app = builder.Build();
+if (!app.HasValidSettings()) return 1;
+
+app.MapHealthEndpoints();
+app.MapSlackEndpoints();
+app.MapTeamsEndpoints();
+app.MapLocalHangfireDashboard();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point's type; public so integration tests can start the host.</summary>
 public partial class Program;

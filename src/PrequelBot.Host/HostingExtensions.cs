@@ -1,0 +1,75 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Options;
+using PrequelBot.Host;
+using PrequelBot.Workflows.Ports;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>The host's own pieces: the settings file, health endpoints, the dashboard, start-up checks.</summary>
+public static class HostingExtensions
+{
+    /// <summary>
+    /// Reads the root <c>appsettings.json</c> (CONTRACT §1) when the content root has none (e.g. run from another
+    /// directory or under a test host): the copy next to the binary, with the lowest precedence, so environment
+    /// variables and <c>--Section:Key=value</c> still override it.
+    /// </summary>
+    public static WebApplicationBuilder AddPrequelSettingsFile(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (File.Exists(Path.Combine(builder.Environment.ContentRootPath, "appsettings.json"))) return builder;
+        var copy = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        if (!File.Exists(copy)) return builder;
+        var source = new JsonConfigurationSource { Path = copy, Optional = true, ReloadOnChange = false };
+        source.ResolveFileProvider();
+        builder.Configuration.Sources.Insert(0, source);
+        return builder;
+    }
+
+    /// <summary><c>GET /healthz</c>: the process is up. <c>GET /readyz</c>: storage answers (else 503).</summary>
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", () => TypedResults.Text("ok"));
+        endpoints.MapGet("/readyz", Ready);
+        return endpoints;
+    }
+
+    private static async Task<IResult> Ready(IStateStore store, CancellationToken cancellationToken) =>
+        await store.PingAsync(cancellationToken).ConfigureAwait(false)
+            ? TypedResults.Text("ready")
+            : TypedResults.Text("storage unavailable", statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>The Hangfire dashboard at <c>/hangfire</c>, for requests from this machine only (it shows job arguments).</summary>
+    public static WebApplication MapLocalHangfireDashboard(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new LocalRequestsOnlyAuthorizationFilter()],
+            DisplayStorageConnectionString = false,
+            AppPath = null,
+            DashboardTitle = "PrequelBot jobs",
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Validates every setting before anything starts. A bad setting prints one line naming the key to standard
+    /// error (no stack trace) and returns false; the caller exits with code 1.
+    /// </summary>
+    public static bool HasValidSettings(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        try
+        {
+            app.Services.GetService<IStartupValidator>()?.Validate();
+            return true;
+        }
+        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException or AggregateException)
+        {
+            Console.Error.WriteLine("PrequelBot cannot start: invalid setting: " + StartupErrors.OneLine(e));
+            return false;
+        }
+    }
+}

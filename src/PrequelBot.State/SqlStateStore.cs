@@ -1,0 +1,461 @@
+using System.Data;
+using System.Data.Common;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.State;
+
+/// <summary>
+/// The state store on plain ADO.NET, shared by the SQLite and PostgreSQL dialects. Times are stored as Unix
+/// milliseconds, structured values as JSON, so both dialects read and write exactly the same rows.
+/// Concurrency: an onboarding is saved with compare-and-set on its version; leases are conditional upserts.
+/// </summary>
+public abstract class SqlStateStore : IStateStore
+{
+    private static readonly string ActiveStates =
+        string.Join(", ", new[] { OnboardingStates.Planning, OnboardingStates.AwaitingApproval, OnboardingStates.Running, OnboardingStates.Waiting }.Select(s => $"'{s}'"));
+
+    /// <summary>Schema statements, run in order in one transaction; every one is idempotent (IF NOT EXISTS).</summary>
+    protected static IEnumerable<string> CommonSchema(string autoIncrementKey) =>
+    [
+        $"""
+        CREATE TABLE IF NOT EXISTS onboardings (
+            id TEXT PRIMARY KEY,
+            database_key TEXT NOT NULL,
+            state TEXT NOT NULL,
+            request TEXT NOT NULL,
+            requester TEXT NOT NULL,
+            conversation TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            message TEXT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            version BIGINT NOT NULL,
+            chat_version BIGINT NOT NULL,
+            chat_synced_version BIGINT NOT NULL DEFAULT 0)
+        """,
+        $"CREATE UNIQUE INDEX IF NOT EXISTS onboardings_one_active_per_database ON onboardings (database_key) WHERE state IN ({ActiveStates})",
+        "CREATE INDEX IF NOT EXISTS onboardings_updated ON onboardings (updated_at)",
+        """
+        CREATE TABLE IF NOT EXISTS steps (
+            onboarding_id TEXT NOT NULL REFERENCES onboardings (id),
+            name TEXT NOT NULL,
+            ordinal INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (onboarding_id, name))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS approvals (
+            id TEXT PRIMARY KEY,
+            onboarding_id TEXT NOT NULL REFERENCES onboardings (id),
+            step TEXT NOT NULL,
+            state TEXT NOT NULL,
+            data TEXT NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS approvals_onboarding ON approvals (onboarding_id)",
+        $"""
+        CREATE TABLE IF NOT EXISTS audit_events (
+            id {autoIncrementKey},
+            onboarding_id TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS audit_events_onboarding ON audit_events (onboarding_id, id)",
+        """
+        CREATE TABLE IF NOT EXISTS chat_messages (
+            onboarding_id TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            PRIMARY KEY (onboarding_id, message_key))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            until_ms BIGINT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS secrets (
+            onboarding_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            protected_value TEXT NOT NULL,
+            PRIMARY KEY (onboarding_id, name))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS data_protection_keys (
+            friendly_name TEXT PRIMARY KEY,
+            xml TEXT NOT NULL)
+        """,
+    ];
+
+    protected abstract DbConnection CreateConnection();
+
+    /// <summary>Schema statements of this dialect.</summary>
+    protected abstract IEnumerable<string> SchemaStatements { get; }
+
+    /// <summary>Runs before the schema statements inside the migration transaction (e.g. a lock against concurrent migrations).</summary>
+    protected virtual Task BeforeMigrateAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>True for a unique-constraint violation.</summary>
+    protected abstract bool IsUniqueViolation(DbException exception);
+
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = CreateConnection();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private static DbCommand Command(DbConnection connection, string sql, DbTransaction? transaction = null, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value ?? DBNull.Value;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
+
+    private static long Ms(DateTimeOffset at) => at.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await BeforeMigrateAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        foreach (var statement in SchemaStatements)
+        {
+            await using var command = Command(connection, statement, transaction);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = Command(connection, "SELECT COUNT(*) FROM onboardings WHERE 1 = 0");
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    public async Task CreateAsync(OnboardingAggregate aggregate, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        var ob = aggregate.Onboarding;
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        ob.Version = 1;
+        try
+        {
+            await using (var insert = Command(connection, """
+                INSERT INTO onboardings (id, database_key, state, request, requester, conversation, facts, message, created_at, updated_at, version, chat_version, chat_synced_version)
+                VALUES (@id, @key, @state, @request, @requester, @conversation, @facts, @message, @created, @updated, 1, @chat, 0)
+                """, transaction,
+                ("id", ob.Id), ("key", ob.DatabaseKey), ("state", ob.State), ("request", StateJson.Write(ob.Request)),
+                ("requester", StateJson.Write(ob.Requester)), ("conversation", StateJson.Write(ob.Conversation)),
+                ("facts", StateJson.Write(ob.Facts)), ("message", ob.Message), ("created", Ms(ob.CreatedAt)), ("updated", Ms(ob.UpdatedAt)),
+                ("chat", ob.ChatVersion)))
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (DbException e) when (IsUniqueViolation(e))
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            throw new ActiveOnboardingExistsException(ob.DatabaseKey, await FindActiveAsync(ob.DatabaseKey, cancellationToken).ConfigureAwait(false));
+        }
+        await WriteChildrenAsync(connection, transaction, aggregate, audit, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string?> FindActiveAsync(string databaseKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"SELECT id FROM onboardings WHERE database_key = @key AND state IN ({ActiveStates})", null, ("key", databaseKey));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    private static async Task WriteChildrenAsync(DbConnection connection, DbTransaction transaction, OnboardingAggregate aggregate, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken)
+    {
+        foreach (var step in aggregate.Steps)
+        {
+            await using var command = Command(connection, """
+                INSERT INTO steps (onboarding_id, name, ordinal, state, data) VALUES (@ob, @name, @ordinal, @state, @data)
+                ON CONFLICT (onboarding_id, name) DO UPDATE SET state = excluded.state, data = excluded.data
+                """, transaction,
+                ("ob", aggregate.Id), ("name", step.Name), ("ordinal", step.Ordinal), ("state", step.State), ("data", StateJson.Write(step)));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var approval in aggregate.Approvals)
+        {
+            await using var command = Command(connection, """
+                INSERT INTO approvals (id, onboarding_id, step, state, data) VALUES (@id, @ob, @step, @state, @data)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data
+                """, transaction,
+                ("id", approval.Id), ("ob", aggregate.Id), ("step", approval.Step), ("state", approval.State), ("data", StateJson.Write(approval)));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var e in audit)
+        {
+            await using var command = Command(connection,
+                "INSERT INTO audit_events (onboarding_id, at, actor, action, detail) VALUES (@ob, @at, @actor, @action, @detail)", transaction,
+                ("ob", e.OnboardingId), ("at", Ms(e.At)), ("actor", e.Actor), ("action", e.Action), ("detail", e.Detail));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<OnboardingAggregate?> LoadAsync(string onboardingId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        Onboarding? ob = null;
+        await using (var command = Command(connection, "SELECT * FROM onboardings WHERE id = @id", null, ("id", onboardingId)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ob = ReadOnboarding(reader);
+        }
+        if (ob is null) return null;
+
+        var steps = new List<StepRecord>();
+        await using (var command = Command(connection, "SELECT data FROM steps WHERE onboarding_id = @id ORDER BY ordinal", null, ("id", onboardingId)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) steps.Add(StateJson.Read<StepRecord>(reader.GetString(0)));
+        }
+        var approvals = new List<ApprovalRecord>();
+        await using (var command = Command(connection, "SELECT data FROM approvals WHERE onboarding_id = @id", null, ("id", onboardingId)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) approvals.Add(StateJson.Read<ApprovalRecord>(reader.GetString(0)));
+        }
+        return new OnboardingAggregate { Onboarding = ob, Steps = steps, Approvals = [.. approvals.OrderBy(a => a.RequestedAt)] };
+    }
+
+    private static Onboarding ReadOnboarding(DbDataReader r) => new()
+    {
+        Id = r.GetString(r.GetOrdinal("id")),
+        DatabaseKey = r.GetString(r.GetOrdinal("database_key")),
+        State = r.GetString(r.GetOrdinal("state")),
+        Request = StateJson.Read<OnboardingRequest>(r.GetString(r.GetOrdinal("request"))),
+        Requester = StateJson.Read<ChatUser>(r.GetString(r.GetOrdinal("requester"))),
+        Conversation = StateJson.Read<ConversationRef>(r.GetString(r.GetOrdinal("conversation"))),
+        Facts = StateJson.Read<OnboardingFacts>(r.GetString(r.GetOrdinal("facts"))),
+        Message = r.IsDBNull(r.GetOrdinal("message")) ? null : r.GetString(r.GetOrdinal("message")),
+        CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
+        UpdatedAt = FromMs(r.GetInt64(r.GetOrdinal("updated_at"))),
+        Version = r.GetInt64(r.GetOrdinal("version")),
+        ChatVersion = r.GetInt64(r.GetOrdinal("chat_version")),
+    };
+
+    public async Task<bool> TrySaveAsync(OnboardingAggregate aggregate, long expectedVersion, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        var ob = aggregate.Onboarding;
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        int updated;
+        try
+        {
+            await using var update = Command(connection, """
+                UPDATE onboardings SET state = @state, facts = @facts, message = @message, updated_at = @updated,
+                    version = @next, chat_version = @chat
+                WHERE id = @id AND version = @expected
+                """, transaction,
+                ("state", ob.State), ("facts", StateJson.Write(ob.Facts)), ("message", ob.Message), ("updated", Ms(ob.UpdatedAt)),
+                ("next", expectedVersion + 1), ("chat", ob.ChatVersion), ("id", ob.Id), ("expected", expectedVersion));
+            updated = await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e) when (IsUniqueViolation(e))
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            throw new ActiveOnboardingExistsException(ob.DatabaseKey, await FindActiveAsync(ob.DatabaseKey, cancellationToken).ConfigureAwait(false));
+        }
+        if (updated != 1)
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        await WriteChildrenAsync(connection, transaction, aggregate, audit, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        ob.Version = expectedVersion + 1;
+        return true;
+    }
+
+    public async Task<string?> FindOnboardingIdByApprovalAsync(string approvalId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "SELECT onboarding_id FROM approvals WHERE id = @id", null, ("id", approvalId));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    public async Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"""
+            SELECT * FROM onboardings
+            ORDER BY CASE WHEN state IN ({ActiveStates}) THEN 0 ELSE 1 END, updated_at DESC
+            LIMIT @limit
+            """, null, ("limit", limit));
+        var result = new List<Onboarding>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) result.Add(ReadOnboarding(reader));
+        return result;
+    }
+
+    public Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken) =>
+        ListIdsAsync($"SELECT id FROM onboardings WHERE state IN ({ActiveStates}) ORDER BY updated_at", cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListChatPendingIdsAsync(CancellationToken cancellationToken) =>
+        ListIdsAsync("SELECT id FROM onboardings WHERE chat_version > chat_synced_version ORDER BY updated_at", cancellationToken);
+
+    private async Task<IReadOnlyList<string>> ListIdsAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, sql);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    public async Task MarkChatSyncedAsync(string onboardingId, long chatVersion, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection,
+            "UPDATE onboardings SET chat_synced_version = @v WHERE id = @id AND chat_synced_version < @v", null, ("v", chatVersion), ("id", onboardingId));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<long> GetChatSyncedVersionAsync(string onboardingId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "SELECT chat_synced_version FROM onboardings WHERE id = @id", null, ("id", onboardingId));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } v and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
+
+    public async Task<IReadOnlyList<AuditEvent>> GetAuditAsync(string onboardingId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection,
+            "SELECT onboarding_id, at, actor, action, detail FROM audit_events WHERE onboarding_id = @id ORDER BY id", null, ("id", onboardingId));
+        var events = new List<AuditEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(new AuditEvent(reader.GetString(0), FromMs(reader.GetInt64(1)), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return events;
+    }
+
+    public async Task<IReadOnlyDictionary<string, StoredChatMessage>> GetChatMessagesAsync(string onboardingId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "SELECT message_key, ref, content_hash FROM chat_messages WHERE onboarding_id = @id", null, ("id", onboardingId));
+        var messages = new Dictionary<string, StoredChatMessage>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            messages[reader.GetString(0)] = new StoredChatMessage(StateJson.Read<ChatMessageRef>(reader.GetString(1)), reader.GetString(2));
+        }
+        return messages;
+    }
+
+    public async Task SaveChatMessageAsync(string onboardingId, string key, StoredChatMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, """
+            INSERT INTO chat_messages (onboarding_id, message_key, ref, content_hash) VALUES (@id, @key, @ref, @hash)
+            ON CONFLICT (onboarding_id, message_key) DO UPDATE SET ref = excluded.ref, content_hash = excluded.content_hash
+            """, null, ("id", onboardingId), ("key", key), ("ref", StateJson.Write(message.Ref)), ("hash", message.ContentHash));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, """
+            INSERT INTO leases (name, owner, until_ms) VALUES (@name, @owner, @until)
+            ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms
+            WHERE leases.owner = excluded.owner OR leases.until_ms < @now
+            """, null, ("name", name), ("owner", owner), ("until", Ms(until)), ("now", Ms(DateTimeOffset.UtcNow)));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "DELETE FROM leases WHERE name = @name AND owner = @owner", null, ("name", name), ("owner", owner));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task PutSecretAsync(string onboardingId, string name, string protectedValue, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, """
+            INSERT INTO secrets (onboarding_id, name, protected_value) VALUES (@id, @name, @value)
+            ON CONFLICT (onboarding_id, name) DO UPDATE SET protected_value = excluded.protected_value
+            """, null, ("id", onboardingId), ("name", name), ("value", protectedValue));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string?> GetSecretAsync(string onboardingId, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "SELECT protected_value FROM secrets WHERE onboarding_id = @id AND name = @name", null, ("id", onboardingId), ("name", name));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    public async Task DeleteSecretsAsync(string onboardingId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "DELETE FROM secrets WHERE onboarding_id = @id", null, ("id", onboardingId));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public IReadOnlyList<string> GetDataProtectionKeys()
+    {
+        using var connection = CreateConnection();
+        connection.Open();
+        using var command = Command(connection, "SELECT xml FROM data_protection_keys ORDER BY friendly_name");
+        var keys = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) keys.Add(reader.GetString(0));
+        return keys;
+    }
+
+    public void StoreDataProtectionKey(string friendlyName, string xml)
+    {
+        using var connection = CreateConnection();
+        connection.Open();
+        using var command = Command(connection,
+            "INSERT INTO data_protection_keys (friendly_name, xml) VALUES (@name, @xml) ON CONFLICT (friendly_name) DO NOTHING", null, ("name", friendlyName), ("xml", xml));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Drops every lease: only safe when this process is the only node (SQLite), at start-up.</summary>
+    public async Task ClearLeasesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "DELETE FROM leases");
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace PrequelBot.State;
+
+/// <summary>
+/// The embedded default: one SQLite file (WAL mode), one node. Writes take the database lock up front
+/// (<c>BEGIN IMMEDIATE</c>, Microsoft.Data.Sqlite's default) so concurrent workers queue instead of deadlocking.
+/// </summary>
+public sealed class SqliteStateStore : SqlStateStore
+{
+    private readonly string _connectionString;
+
+    public SqliteStateStore(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString)
+        {
+            Pooling = true,
+            DefaultTimeout = 30,
+        };
+        if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        }
+        _connectionString = builder.ToString();
+    }
+
+    /// <summary>The file's path, for start-up logs.</summary>
+    public string DataSource => new SqliteConnectionStringBuilder(_connectionString).DataSource;
+
+    protected override DbConnection CreateConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.StateChange += (_, e) =>
+        {
+            if (e.CurrentState != System.Data.ConnectionState.Open) return;
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+            pragma.ExecuteNonQuery();
+        };
+        return connection;
+    }
+
+    protected override IEnumerable<string> SchemaStatements => CommonSchema("INTEGER PRIMARY KEY AUTOINCREMENT");
+
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 19 } s && (s.SqliteExtendedErrorCode is 2067 or 1555);
+}

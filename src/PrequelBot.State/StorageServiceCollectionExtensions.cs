@@ -1,0 +1,94 @@
+using Hangfire;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PrequelBot.State;
+using PrequelBot.Workflows.Jobs;
+using PrequelBot.Workflows.Options;
+using PrequelBot.Workflows.Ports;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the state store and Hangfire for <c>Storage:Provider</c>: SQLite + Hangfire.InMemory (one node) or
+    /// PostgreSQL + Hangfire.PostgreSql (several nodes; long polling on, short invisibility timeout), and two Hangfire
+    /// servers: one only for approved steps (clicks start at once), one for everything else. Call before any other
+    /// hosted service that needs the schema. Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddPrequelStorage(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(StorageMarker))) return services;
+        services.AddSingleton<StorageMarker>();
+
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
+
+        services.TryAddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
+        services.TryAddSingleton<IStateStore>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return o.IsPostgres
+                ? new PostgresStateStore(sp.GetRequiredService<NpgsqlDataSource>())
+                : new SqliteStateStore(o.ConnectionString);
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var postgres = sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsPostgres;
+            return new StorageTopology(SingleNode: !postgres, VolatileJobQueue: !postgres);
+        });
+        services.AddHostedService<StorageInitializer>();
+
+        services.AddHangfire((sp, config) =>
+        {
+            var o = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (o.IsPostgres)
+            {
+                config.UsePostgreSqlStorage(
+                    c => c.UseNpgsqlConnection(o.ConnectionString),
+                    new PostgreSqlStorageOptions
+                    {
+                        // Cross-process pick-up by LISTEN/NOTIFY instead of 15 s polling (spec/hangfire.md).
+                        EnableLongPolling = true,
+                        QueuePollInterval = TimeSpan.FromSeconds(5),
+                        // A crashed node's job is re-fetched after this; steps are short and leased separately.
+                        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                        PrepareSchemaIfNecessary = true,
+                        SchemaName = "hangfire",
+                    });
+            }
+            else
+            {
+                config.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+            }
+        });
+
+        services.AddHangfireServer((sp, server) =>
+        {
+            var workflow = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:approvals";
+            server.Queues = [JobQueues.Approvals];
+            server.WorkerCount = workflow.ApprovalWorkers;
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
+        services.AddHangfireServer((sp, server) =>
+        {
+            var workflow = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:work";
+            server.Queues = [JobQueues.Steps, JobQueues.Chat, "default"];
+            server.WorkerCount = workflow.Workers;
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
+        return services;
+    }
+
+    private sealed class StorageMarker;
+}

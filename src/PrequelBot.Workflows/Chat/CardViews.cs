@@ -1,0 +1,46 @@
+using PrequelBot.Workflows.Domain;
+
+namespace PrequelBot.Workflows.Chat;
+
+/// <summary>Builds the views chat adapters render from stored state.</summary>
+public static class CardViews
+{
+    public static OnboardingCardView Card(OnboardingAggregate aggregate)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        var ob = aggregate.Onboarding;
+        return new OnboardingCardView
+        {
+            OnboardingId = ob.Id,
+            Database = ob.Request.DatabaseAlias,
+            Requester = ob.Requester,
+            State = ob.State,
+            Steps = [.. aggregate.Steps.OrderBy(s => s.Ordinal).Select(s => new StepView(s.Name, s.State, s.Detail))],
+            Message = ob.Message,
+            Target = ob.Request.TargetInstanceIdentifier,
+            UpdatedAt = ob.UpdatedAt,
+        };
+    }
+
+    public static ApprovalPromptView Prompt(OnboardingAggregate aggregate, ApprovalRecord approval)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        ArgumentNullException.ThrowIfNull(approval);
+        return new ApprovalPromptView
+        {
+            ApprovalId = approval.Id,
+            OnboardingId = aggregate.Id,
+            Database = aggregate.Onboarding.Request.DatabaseAlias,
+            Step = approval.Step,
+            Changes = approval.Changes,
+            Note = approval.Note,
+            State = approval.State,
+            DecidedBy = approval.DecidedBy,
+            DecidedAt = approval.DecidedAt,
+            ExpiresAt = approval.ExpiresAt,
+        };
+    }
+
+    public static OnboardingSummary Summary(Onboarding ob, string? currentStep) =>
+        new(ob.Id, ob.Request.DatabaseAlias, ob.State, currentStep, ob.Requester, ob.UpdatedAt);
+}

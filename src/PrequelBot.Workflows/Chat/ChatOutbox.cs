@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Engine;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Workflows.Chat;
+
+/// <summary>
+/// Brings chat up to date with stored state: posts the card once, updates it in place when what it shows
+/// changed, posts each pending approval prompt in the card's thread and updates decided ones. State is the
+/// outbox: a chat outage delays messages and never blocks a step; the reconciler re-drives lagging cards.
+/// </summary>
+public sealed partial class ChatOutbox(
+    IStateStore store,
+    IEnumerable<IChatPlatform> platforms,
+    IWorkScheduler scheduler,
+    TimeProvider time,
+    ILogger<ChatOutbox> logger)
+{
+    public const string CardKey = "card";
+
+    public static string PromptKey(string approvalId) => "prompt:" + approvalId;
+
+    /// <summary>Syncs one onboarding's messages. Safe to run twice; concurrent runs for one onboarding are serialised by a lease.</summary>
+    public async Task SyncAsync(string onboardingId, CancellationToken cancellationToken)
+    {
+        var owner = Ids.NewLeaseOwner();
+        var lease = "chat:" + onboardingId;
+        if (!await store.TryAcquireLeaseAsync(lease, owner, time.GetUtcNow().AddMinutes(2), cancellationToken).ConfigureAwait(false))
+        {
+            scheduler.SyncChatLater(onboardingId, TimeSpan.FromSeconds(2));
+            return;
+        }
+        try
+        {
+            var aggregate = await store.LoadAsync(onboardingId, cancellationToken).ConfigureAwait(false);
+            if (aggregate is null) return;
+            var ob = aggregate.Onboarding;
+            var platform = platforms.FirstOrDefault(p => p.Platform == ob.Conversation.Platform);
+            if (platform is null)
+            {
+                LogNoPlatform(logger, onboardingId, ob.Conversation.Platform);
+                await store.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var messages = await store.GetChatMessagesAsync(onboardingId, cancellationToken).ConfigureAwait(false);
+            var card = CardViews.Card(aggregate);
+            var cardHash = Hash(card with { UpdatedAt = default });
+            if (!messages.TryGetValue(CardKey, out var cardMessage))
+            {
+                var posted = await platform.PostCardAsync(ob.Conversation, card, cancellationToken).ConfigureAwait(false);
+                cardMessage = new StoredChatMessage(posted, cardHash);
+                await store.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
+            }
+            else if (cardMessage.ContentHash != cardHash)
+            {
+                await platform.UpdateCardAsync(cardMessage.Ref, card, cancellationToken).ConfigureAwait(false);
+                await store.SaveChatMessageAsync(onboardingId, CardKey, cardMessage with { ContentHash = cardHash }, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var approval in aggregate.Approvals.OrderBy(a => a.RequestedAt))
+            {
+                var prompt = CardViews.Prompt(aggregate, approval);
+                var promptHash = Hash(prompt);
+                var key = PromptKey(approval.Id);
+                if (!messages.TryGetValue(key, out var promptMessage))
+                {
+                    // A prompt decided before it was ever shown (cancelled at once) is not worth posting.
+                    if (approval.State is ApprovalStates.Cancelled) continue;
+                    var posted = await platform.PostPromptAsync(ob.Conversation, cardMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
+                    await store.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, promptHash), cancellationToken).ConfigureAwait(false);
+                }
+                else if (promptMessage.ContentHash != promptHash)
+                {
+                    await platform.UpdatePromptAsync(promptMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
+                    await store.SaveChatMessageAsync(onboardingId, key, promptMessage with { ContentHash = promptHash }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            await store.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChatDeliveryDelayedException e)
+        {
+            LogDelayed(logger, onboardingId, e.RetryAfter);
+            scheduler.SyncChatLater(onboardingId, e.RetryAfter);
+        }
+        finally
+        {
+            await store.ReleaseLeaseAsync(lease, owner, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static string Hash<T>(T view) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(view))));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Onboarding {OnboardingId}: no chat adapter for platform {Platform}; card not shown")]
+    private static partial void LogNoPlatform(ILogger logger, string onboardingId, string platform);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId}: chat asked to slow down; retrying in {RetryAfter}")]
+    private static partial void LogDelayed(ILogger logger, string onboardingId, TimeSpan retryAfter);
+}

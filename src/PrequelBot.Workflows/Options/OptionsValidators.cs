@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace PrequelBot.Workflows.Options;
+
+/// <summary>Validates <c>Prequel</c>: every message names its key.</summary>
+public sealed class PrequelOptionsValidator : IValidateOptions<PrequelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PrequelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!SettingChecks.IsHttpUrl(options.BaseUrl))
+            failures.Add($"Prequel:BaseUrl must be an absolute http(s) URL (got '{options.BaseUrl}').");
+        if (!PrequelOptions.SupportedApiVersions.Contains(options.ApiVersion))
+            failures.Add($"Prequel:ApiVersion must be one of {string.Join(", ", PrequelOptions.SupportedApiVersions)} (got '{options.ApiVersion}').");
+        for (var i = 0; i < options.StaticIps.Count; i++)
+        {
+            var value = options.StaticIps[i]?.Trim() ?? "";
+            if (!IPAddress.TryParse(value, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork || value.Count(c => c == '.') != 3)
+                failures.Add($"Prequel:StaticIps:{i} must be an IPv4 address like 35.192.85.117 (got '{value}').");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Validates <c>Approvals</c>.</summary>
+public sealed partial class ApprovalOptionsValidator : IValidateOptions<ApprovalOptions>
+{
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")]
+    private static partial Regex ApproverId();
+
+    public ValidateOptionsResult Validate(string? name, ApprovalOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.Timeout <= TimeSpan.Zero)
+            failures.Add($"Approvals:Timeout must be positive, e.g. 1.00:00:00 (got '{options.Timeout}').");
+        for (var i = 0; i < options.Approvers.Count; i++)
+        {
+            if (!ApproverId().IsMatch(options.Approvers[i]?.Trim() ?? ""))
+                failures.Add($"Approvals:Approvers:{i} must be a Slack user id (U…/W…) or a Teams AAD object id (got '{options.Approvers[i]}').");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Validates <c>Databases</c>: aliases and instance identifiers follow the RDS identifier rules.</summary>
+public sealed class DatabasesOptionsValidator : IValidateOptions<DatabasesOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabasesOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        foreach (var (alias, db) in options.Entries)
+        {
+            if (!SettingChecks.IsRdsIdentifier(alias.ToLowerInvariant()))
+                failures.Add($"Databases:{alias} is not a valid database alias: use 1–63 letters, digits and single hyphens, starting with a letter.");
+            if (!string.IsNullOrWhiteSpace(db.InstanceIdentifier) && !SettingChecks.IsRdsIdentifier(db.InstanceIdentifier.Trim().ToLowerInvariant()))
+                failures.Add($"Databases:{alias}:InstanceIdentifier is not a valid RDS DB instance identifier (got '{db.InstanceIdentifier}').");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Validates <c>Workflow</c>.</summary>
+public sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WorkflowOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var failures = new List<string>();
+        void Positive(TimeSpan value, string key) { if (value <= TimeSpan.Zero) failures.Add($"Workflow:{key} must be positive (got '{value}')."); }
+        Positive(o.ReconcileInterval, nameof(o.ReconcileInterval));
+        Positive(o.RecheckInitialDelay, nameof(o.RecheckInitialDelay));
+        Positive(o.RecheckMaxDelay, nameof(o.RecheckMaxDelay));
+        Positive(o.WaitTimeout, nameof(o.WaitTimeout));
+        Positive(o.StepLease, nameof(o.StepLease));
+        if (o.MaxStepErrors is < 1 or > 100) failures.Add($"Workflow:MaxStepErrors must be 1–100 (got {o.MaxStepErrors}).");
+        if (o.ApprovalWorkers is < 1 or > 64) failures.Add($"Workflow:ApprovalWorkers must be 1–64 (got {o.ApprovalWorkers}).");
+        if (o.Workers is < 1 or > 256) failures.Add($"Workflow:Workers must be 1–256 (got {o.Workers}).");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Small checks shared by validators.</summary>
+public static partial class SettingChecks
+{
+    public static bool IsHttpUrl(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    [GeneratedRegex("^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$")]
+    private static partial Regex RdsIdentifier();
+
+    /// <summary>RDS DB instance identifier rules: 1–63 letters, digits or hyphens; a letter first; no trailing or double hyphen.</summary>
+    public static bool IsRdsIdentifier(string value) => value.Length <= 63 && RdsIdentifier().IsMatch(value);
+}

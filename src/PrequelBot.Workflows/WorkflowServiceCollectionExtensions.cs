@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PrequelBot.Workflows.Chat;
+using PrequelBot.Workflows.Engine;
+using PrequelBot.Workflows.Jobs;
+using PrequelBot.Workflows.Options;
+using PrequelBot.Workflows.Ports;
+using PrequelBot.Workflows.Secrets;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class WorkflowServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the onboarding workflow: options (Approvals, Databases, Prequel, Workflow), the command handler,
+    /// approvals, the step runner, the chat outbox, the reconciler, Hangfire jobs and the secret store. Needs an
+    /// <see cref="IStateStore"/> and Hangfire's <c>IBackgroundJobClient</c> (AddPrequelStorage). Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddPrequelWorkflows(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<ApprovalOptions>().BindConfiguration(ApprovalOptions.Section).ValidateOnStart();
+        services.AddOptions<PrequelOptions>().BindConfiguration(PrequelOptions.Section).ValidateOnStart();
+        services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section).ValidateOnStart();
+        services.AddOptions<DatabasesOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                foreach (var entry in configuration.GetSection(DatabasesOptions.Section).GetChildren())
+                    options.Entries[entry.Key] = entry.Get<DatabaseOptions>() ?? new DatabaseOptions();
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApprovalOptions>, ApprovalOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrequelOptions>, PrequelOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, DatabasesOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ApprovalPolicy>();
+        services.TryAddSingleton<OnboardingUpdater>();
+        services.TryAddSingleton<StepHandlerRegistry>();
+        services.TryAddSingleton<StepRunner>();
+        services.TryAddSingleton<ChatOutbox>();
+        services.TryAddSingleton<Reconciler>();
+        services.TryAddSingleton<IWorkScheduler, HangfireWorkScheduler>();
+        services.TryAddSingleton<IChatCommandHandler, OnboardingCommands>();
+        services.TryAddSingleton<IApprovalDecider, ApprovalService>();
+        services.TryAddTransient<StepJob>();
+        services.TryAddTransient<ChatSyncJob>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ReconcilerService>());
+
+        services.AddDataProtection().SetApplicationName("PrequelBot");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<IStateStore>((options, store) => options.XmlRepository = new StateStoreXmlRepository(store));
+        services.TryAddSingleton<ISecretStore, DataProtectionSecretStore>();
+        return services;
+    }
+}
