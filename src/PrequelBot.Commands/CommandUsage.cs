@@ -1,0 +1,28 @@
+namespace PrequelBot.Commands;
+
+/// <summary>The one-line usage of each command, as quoted in errors, and the command words themselves.</summary>
+internal static class CommandUsage
+{
+    public const string Connect = "connect";
+    public const string Plan = "plan";
+    public const string Status = "status";
+    public const string Cancel = "cancel";
+    public const string Retry = "retry";
+    public const string Help = "help";
+
+    public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Help];
+
+    private const string OnboardingOptionsUsage =
+        "[--replica] [--replica-class <class>] [--replica-id <id>] [--schemas <s1,s2>] "
+        + "[--tables <schema.table,...>] [--user <name>] [--source-name <name>]";
+
+    public static string For(string command) => command switch
+    {
+        Connect => $"connect <db> {OnboardingOptionsUsage}",
+        Plan => $"plan <db> {OnboardingOptionsUsage}",
+        Status => "status [<onboarding-id>]",
+        Cancel => "cancel <onboarding-id>",
+        Retry => "retry <onboarding-id>",
+        _ => "help",
+    };
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Testing;
+
+/// <summary>
+/// An in-memory stand-in for AWS, the source database and Prequel, with one <see cref="IStepHandler"/> per step.
+/// Effects are sets (so a re-applied step creates nothing twice) and every effect creation is counted, so tests
+/// can assert "applied exactly once". Failures and waits can be scripted per step.
+/// </summary>
+public sealed class FakeInfrastructure
+{
+    /// <summary>Effects that exist, e.g. "sg-rule:ob-1", "role:prequel_reader".</summary>
+    public ConcurrentDictionary<string, int> Effects { get; } = new();
+
+    /// <summary>How many times each step's Apply ran.</summary>
+    public ConcurrentDictionary<string, int> Applies { get; } = new();
+
+    /// <summary>Steps that throw <see cref="StepFailedException"/> this many more times.</summary>
+    public ConcurrentDictionary<string, int> FailuresLeft { get; } = new();
+
+    /// <summary>Steps that throw an unexpected exception this many more times.</summary>
+    public ConcurrentDictionary<string, int> ErrorsLeft { get; } = new();
+
+    /// <summary>How many re-checks <c>wait-replica</c> answers "still creating" before the replica is available.</summary>
+    public int ReplicaChecksBeforeAvailable { get; set; }
+
+    /// <summary>Effects considered present before the onboarding (e.g. a covering security group rule).</summary>
+    public HashSet<string> PreExisting { get; } = [];
+
+    /// <summary>Optional gate: Apply of the named step waits for this before acting (to crash a host mid-step).</summary>
+    public ConcurrentDictionary<string, TaskCompletionSource> ApplyGates { get; } = new();
+
+    /// <summary>Signalled when Apply of a step starts.</summary>
+    public ConcurrentDictionary<string, TaskCompletionSource> ApplyStarted { get; } = new();
+
+    public int EffectCount(string key) => Effects.GetValueOrDefault(key);
+
+    public IEnumerable<IStepHandler> Handlers() => StepNames.All.Select(step => (IStepHandler)new Handler(this, step));
+
+    /// <summary>The effect a step creates for a request.</summary>
+    public static string EffectOf(string step, OnboardingRequest request) => step switch
+    {
+        StepNames.CreateReplica => $"replica:{request.ReplicaId}",
+        StepNames.PublicAccess => $"public:{request.TargetInstanceIdentifier}",
+        StepNames.SecurityGroup => $"sg-rule:{request.TargetInstanceIdentifier}",
+        StepNames.NetworkAcl => $"acl-entry:{request.TargetInstanceIdentifier}",
+        StepNames.CreateUser => $"role:{request.UserName}@{request.InstanceIdentifier}",
+        StepNames.RegisterSource => $"prequel-source:{request.SourceName}",
+        _ => "",
+    };
+
+    private bool Exists(string effect) => Effects.ContainsKey(effect) || PreExisting.Contains(effect);
+
+    private sealed class Handler(FakeInfrastructure world, string step) : IStepHandler
+    {
+        public string StepName => step;
+
+        public Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
+        {
+            var effect = EffectOf(step, context.Request);
+            return Task.FromResult(step switch
+            {
+                StepNames.Discover => StepPlan.Change($"Read DB instance {context.Request.InstanceIdentifier}"),
+                StepNames.WaitReplica => StepPlan.Change($"Wait until {context.Request.ReplicaId} is available"),
+                StepNames.VerifyAccess => StepPlan.Change($"Log in as {context.Request.UserName}"),
+                _ when world.Exists(effect) => StepPlan.AlreadyInPlace($"{effect} exists"),
+                _ => StepPlan.Change($"create {effect}", step == StepNames.RegisterSource ? "Prequel environment: staging" : null),
+            });
+        }
+
+        public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
+        {
+            world.Applies.AddOrUpdate(step, 1, (_, n) => n + 1);
+            world.ApplyStarted.GetOrAdd(step, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            if (world.ApplyGates.TryGetValue(step, out var gate)) await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (Take(world.FailuresLeft)) throw new StepFailedException($"{step} failed on purpose");
+            if (Take(world.ErrorsLeft)) throw new InvalidOperationException($"{step} hit a transient error");
+
+            switch (step)
+            {
+                case StepNames.Discover:
+                    var source = new DatabaseFacts { InstanceIdentifier = context.Request.InstanceIdentifier, Engine = "postgres", EndpointAddress = $"{context.Request.InstanceIdentifier}.example.internal", Port = 5432 };
+                    context.Facts.Source = source;
+                    context.Facts.Target = context.Request.Replica ? null : source;
+                    return StepResult.Done("postgres 16, private");
+                case StepNames.WaitReplica:
+                    if (context.Attempt <= world.ReplicaChecksBeforeAvailable) return StepResult.Wait($"replica {context.Request.ReplicaId} is creating");
+                    context.Facts.Target = new DatabaseFacts { InstanceIdentifier = context.Request.ReplicaId!, Engine = "postgres", EndpointAddress = $"{context.Request.ReplicaId}.example.internal", Status = "available" };
+                    return StepResult.Done("replica available");
+                case StepNames.VerifyAccess:
+                    return world.Exists(EffectOf(StepNames.CreateUser, context.Request))
+                        ? StepResult.Done("public: 2 tables readable")
+                        : StepResult.Failed("the user does not exist");
+                default:
+                    var effect = EffectOf(step, context.Request);
+                    if (!world.Exists(effect)) world.Effects.AddOrUpdate(effect, 1, (_, n) => n + 1);
+                    if (step == StepNames.RegisterSource) context.Facts.PrequelSourceId = "src-" + context.Request.SourceName;
+                    return StepResult.Done($"{effect} created");
+            }
+        }
+
+        private bool Take(ConcurrentDictionary<string, int> counters)
+        {
+            while (counters.TryGetValue(step, out var left) && left > 0)
+            {
+                if (counters.TryUpdate(step, left - 1, left)) return true;
+            }
+            return false;
+        }
+    }
+}
