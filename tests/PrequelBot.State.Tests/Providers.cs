@@ -1,0 +1,63 @@
+using Npgsql;
+using PrequelBot.Testing;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.State.Tests;
+
+public sealed class SqliteStateStoreTests : StateStoreContract, IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "prequelbot-state-" + Guid.NewGuid().ToString("N"));
+
+    protected override async Task<IStateStore> NewStoreAsync()
+    {
+        var store = new SqliteStateStore($"Data Source={Path.Combine(_directory, "nested", "state.db")}");
+        await store.MigrateAsync(CancellationToken.None);
+        return store;
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Runs the contract against the real PostgreSQL of the test run, in a database of its own.</summary>
+public sealed class PostgresStateStoreTests : StateStoreContract, IAsyncLifetime
+{
+    private readonly string _database = TestEnvironment.UniqueName("state");
+    private NpgsqlDataSource? _dataSource;
+
+    public async Task InitializeAsync()
+    {
+        await using var admin = NpgsqlDataSource.Create(TestEnvironment.PostgresConnectionString);
+        await using (var create = admin.CreateCommand($"CREATE DATABASE \"{_database}\"")) await create.ExecuteNonQueryAsync();
+        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString) { Database = _database }.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_dataSource is not null) await _dataSource.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = NpgsqlDataSource.Create(TestEnvironment.PostgresConnectionString);
+        await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    protected override async Task<IStateStore> NewStoreAsync()
+    {
+        var store = new PostgresStateStore(_dataSource!);
+        await store.MigrateAsync(CancellationToken.None);
+        return store;
+    }
+
+    [Fact]
+    public async Task Nodes_migrating_at_the_same_time_do_not_collide()
+    {
+        var stores = Enumerable.Range(0, 4).Select(_ => new PostgresStateStore(_dataSource!)).ToList();
+
+        await Task.WhenAll(stores.Select(s => s.MigrateAsync(CancellationToken.None)));
+
+        Assert.True(await stores[0].PingAsync(CancellationToken.None));
+    }
+}

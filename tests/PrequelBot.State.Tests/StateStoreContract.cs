@@ -1,0 +1,256 @@
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.State.Tests;
+
+/// <summary>The behaviour every <see cref="IStateStore"/> must have. Each provider runs this whole suite.</summary>
+public abstract class StateStoreContract
+{
+    /// <summary>A fresh, migrated, empty store.</summary>
+    protected abstract Task<IStateStore> NewStoreAsync();
+
+    private static readonly DateTimeOffset T0 = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+
+    private static OnboardingAggregate NewAggregate(string? db = null, string? id = null)
+    {
+        db ??= "db" + Guid.NewGuid().ToString("N")[..8];
+        var ob = new Onboarding
+        {
+            Id = id ?? "ob-" + Guid.NewGuid().ToString("N")[..8],
+            DatabaseKey = db,
+            Request = new OnboardingRequest
+            {
+                DatabaseAlias = db,
+                InstanceIdentifier = db + "-prod",
+                Replica = true,
+                ReplicaId = db + "-prod-prequel-replica",
+                Schemas = ["public", "sales"],
+                Tables = [new("sales", "orders")],
+                SourceName = db,
+            },
+            Requester = new ChatUser(ChatPlatforms.Teams, "aad-1", "Rita"),
+            Conversation = new ConversationRef(ChatPlatforms.Teams, "19:abc@thread.tacv2", """{"serviceUrl":"https://smba.example/"}"""),
+            CreatedAt = T0,
+            UpdatedAt = T0,
+            ChatVersion = 1,
+        };
+        return new OnboardingAggregate
+        {
+            Onboarding = ob,
+            Steps = [.. StepNames.For(true).Select((s, i) => new StepRecord { Name = s, Ordinal = i })],
+            Approvals = [],
+        };
+    }
+
+    private static AuditEvent Audit(string id, string action) => new(id, T0, "tester", action, "detail");
+
+    [Fact]
+    public async Task Migrating_twice_is_harmless()
+    {
+        var store = await NewStoreAsync();
+
+        await store.MigrateAsync(CancellationToken.None);
+
+        Assert.True(await store.PingAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_onboarding_round_trips_with_its_steps_approvals_and_facts()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        agg.Onboarding.Facts.Source = new DatabaseFacts { InstanceIdentifier = "x", Engine = "postgres", SecurityGroupIds = ["sg-1", "sg-2"], Port = 5433 };
+        agg.Onboarding.Facts.Values["k"] = "v";
+
+        await store.CreateAsync(agg, [Audit(agg.Id, "created")], CancellationToken.None);
+        var loaded = await store.LoadAsync(agg.Id, CancellationToken.None);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(1, loaded!.Onboarding.Version);
+        Assert.Equal(agg.Onboarding.Request, loaded.Onboarding.Request with { Schemas = agg.Onboarding.Request.Schemas, Tables = agg.Onboarding.Request.Tables });
+        Assert.Equal(["public", "sales"], loaded.Onboarding.Request.Schemas);
+        Assert.Equal(new TableNameEquality("sales", "orders"), new TableNameEquality(loaded.Onboarding.Request.Tables[0].Schema, loaded.Onboarding.Request.Tables[0].Table));
+        Assert.Equal(agg.Onboarding.Requester, loaded.Onboarding.Requester);
+        Assert.Equal(agg.Onboarding.Conversation, loaded.Onboarding.Conversation);
+        Assert.Equal(["sg-1", "sg-2"], loaded.Onboarding.Facts.Source!.SecurityGroupIds);
+        Assert.Equal(5433, loaded.Onboarding.Facts.Source.Port);
+        Assert.Equal("v", loaded.Onboarding.Facts.Values["k"]);
+        Assert.Equal(T0, loaded.Onboarding.CreatedAt);
+        Assert.Equal(StepNames.For(true), loaded.Steps.Select(s => s.Name));
+        Assert.Null(await store.LoadAsync("ob-missing", CancellationToken.None));
+    }
+
+    private sealed record TableNameEquality(string Schema, string Table);
+
+    [Fact]
+    public async Task Save_is_a_compare_and_set_on_the_version()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        await store.CreateAsync(agg, [], CancellationToken.None);
+        var a = (await store.LoadAsync(agg.Id, CancellationToken.None))!;
+        var b = (await store.LoadAsync(agg.Id, CancellationToken.None))!;
+
+        a.Step(StepNames.Discover).State = StepStates.Completed;
+        a.Approvals.Add(new ApprovalRecord { Id = "ap-" + Guid.NewGuid().ToString("N")[..12], OnboardingId = agg.Id, Step = StepNames.CreateReplica, Changes = ["create x"], PlanHash = "h", RequestedAt = T0, ExpiresAt = T0.AddDays(1) });
+        var first = await store.TrySaveAsync(a, a.Onboarding.Version, [Audit(agg.Id, "first")], CancellationToken.None);
+        b.Step(StepNames.Discover).State = StepStates.Failed;
+        var second = await store.TrySaveAsync(b, b.Onboarding.Version, [Audit(agg.Id, "second")], CancellationToken.None);
+
+        Assert.True(first);
+        Assert.False(second);
+        var stored = (await store.LoadAsync(agg.Id, CancellationToken.None))!;
+        Assert.Equal(2, stored.Onboarding.Version);
+        Assert.Equal(StepStates.Completed, stored.Step(StepNames.Discover).State);
+        Assert.Single(stored.Approvals);
+        Assert.Equal(["first"], (await store.GetAuditAsync(agg.Id, CancellationToken.None)).Select(e => e.Action));
+    }
+
+    [Fact]
+    public async Task Concurrent_saves_of_one_version_let_exactly_one_win()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        await store.CreateAsync(agg, [], CancellationToken.None);
+        var copies = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => store.LoadAsync(agg.Id, CancellationToken.None)));
+
+        var results = await Task.WhenAll(copies.Select((c, i) =>
+        {
+            c!.Onboarding.Message = $"writer {i}";
+            return store.TrySaveAsync(c, 1, [], CancellationToken.None);
+        }));
+
+        Assert.Equal(1, results.Count(r => r));
+    }
+
+    [Fact]
+    public async Task A_database_has_at_most_one_active_onboarding()
+    {
+        var store = await NewStoreAsync();
+        var first = NewAggregate(db: "shared" + Guid.NewGuid().ToString("N")[..6]);
+        await store.CreateAsync(first, [], CancellationToken.None);
+
+        var second = NewAggregate(db: first.Onboarding.DatabaseKey);
+        var e = await Assert.ThrowsAsync<ActiveOnboardingExistsException>(() => store.CreateAsync(second, [], CancellationToken.None));
+
+        Assert.Equal(first.Id, e.ExistingOnboardingId);
+        Assert.Null(await store.LoadAsync(second.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_finished_onboarding_frees_its_database_and_reactivating_it_is_refused_while_another_is_active()
+    {
+        var store = await NewStoreAsync();
+        var first = NewAggregate(db: "shared" + Guid.NewGuid().ToString("N")[..6]);
+        await store.CreateAsync(first, [], CancellationToken.None);
+        first.Onboarding.State = OnboardingStates.Failed;
+        Assert.True(await store.TrySaveAsync(first, 1, [], CancellationToken.None));
+
+        var second = NewAggregate(db: first.Onboarding.DatabaseKey);
+        await store.CreateAsync(second, [], CancellationToken.None);
+        first.Onboarding.State = OnboardingStates.Running;
+
+        await Assert.ThrowsAsync<ActiveOnboardingExistsException>(() => store.TrySaveAsync(first, 2, [], CancellationToken.None));
+        Assert.Equal(OnboardingStates.Failed, (await store.LoadAsync(first.Id, CancellationToken.None))!.Onboarding.State);
+    }
+
+    [Fact]
+    public async Task Approvals_are_found_by_id()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        await store.CreateAsync(agg, [], CancellationToken.None);
+        var approvalId = "ap-" + Guid.NewGuid().ToString("N")[..12];
+        agg.Approvals.Add(new ApprovalRecord { Id = approvalId, OnboardingId = agg.Id, Step = StepNames.PublicAccess, Changes = ["a", "b"], Note = "n", PlanHash = "h", RequestedAt = T0, ExpiresAt = T0.AddHours(1) });
+        await store.TrySaveAsync(agg, 1, [], CancellationToken.None);
+
+        Assert.Equal(agg.Id, await store.FindOnboardingIdByApprovalAsync(approvalId, CancellationToken.None));
+        Assert.Null(await store.FindOnboardingIdByApprovalAsync("ap-nope", CancellationToken.None));
+        var loaded = Assert.Single((await store.LoadAsync(agg.Id, CancellationToken.None))!.Approvals);
+        Assert.Equal(["a", "b"], loaded.Changes);
+        Assert.Equal(T0.AddHours(1), loaded.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Recent_lists_active_onboardings_first_and_active_ids_exclude_finished_ones()
+    {
+        var store = await NewStoreAsync();
+        var done = NewAggregate();
+        done.Onboarding.State = OnboardingStates.Completed;
+        done.Onboarding.UpdatedAt = T0.AddHours(5);
+        var active = NewAggregate();
+        await store.CreateAsync(done, [], CancellationToken.None);
+        await store.CreateAsync(active, [], CancellationToken.None);
+
+        var recent = await store.ListRecentAsync(100, CancellationToken.None);
+        var activeIds = await store.ListActiveIdsAsync(CancellationToken.None);
+
+        Assert.True(recent.ToList().FindIndex(o => o.Id == active.Id) < recent.ToList().FindIndex(o => o.Id == done.Id));
+        Assert.Contains(active.Id, activeIds);
+        Assert.DoesNotContain(done.Id, activeIds);
+    }
+
+    [Fact]
+    public async Task Chat_versions_and_message_references_are_tracked()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        await store.CreateAsync(agg, [], CancellationToken.None);
+
+        Assert.Contains(agg.Id, await store.ListChatPendingIdsAsync(CancellationToken.None));
+        await store.SaveChatMessageAsync(agg.Id, "card", new StoredChatMessage(new ChatMessageRef(ChatPlatforms.Slack, "C1", "1.0001", "x"), "h1"), CancellationToken.None);
+        await store.SaveChatMessageAsync(agg.Id, "card", new StoredChatMessage(new ChatMessageRef(ChatPlatforms.Slack, "C1", "1.0001", "x"), "h2"), CancellationToken.None);
+        await store.MarkChatSyncedAsync(agg.Id, 1, CancellationToken.None);
+        await store.MarkChatSyncedAsync(agg.Id, 0, CancellationToken.None);
+
+        Assert.DoesNotContain(agg.Id, await store.ListChatPendingIdsAsync(CancellationToken.None));
+        Assert.Equal(1, await store.GetChatSyncedVersionAsync(agg.Id, CancellationToken.None));
+        var card = (await store.GetChatMessagesAsync(agg.Id, CancellationToken.None))["card"];
+        Assert.Equal("h2", card.ContentHash);
+        Assert.Equal("1.0001", card.Ref.MessageId);
+    }
+
+    [Fact]
+    public async Task A_lease_is_held_by_one_owner_until_it_expires_or_is_released()
+    {
+        var store = await NewStoreAsync();
+        var name = "lease-" + Guid.NewGuid().ToString("N");
+        var later = DateTimeOffset.UtcNow.AddMinutes(1);
+
+        Assert.True(await store.TryAcquireLeaseAsync(name, "a", later, CancellationToken.None));
+        Assert.True(await store.TryAcquireLeaseAsync(name, "a", later.AddMinutes(1), CancellationToken.None));
+        Assert.False(await store.TryAcquireLeaseAsync(name, "b", later, CancellationToken.None));
+        await store.ReleaseLeaseAsync(name, "b", CancellationToken.None);
+        Assert.False(await store.TryAcquireLeaseAsync(name, "b", later, CancellationToken.None));
+        await store.ReleaseLeaseAsync(name, "a", CancellationToken.None);
+        Assert.True(await store.TryAcquireLeaseAsync(name, "b", DateTimeOffset.UtcNow.AddMilliseconds(-1), CancellationToken.None));
+        Assert.True(await store.TryAcquireLeaseAsync(name, "c", later, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Secrets_are_stored_replaced_and_erased_per_onboarding()
+    {
+        var store = await NewStoreAsync();
+        var id = "ob-" + Guid.NewGuid().ToString("N")[..8];
+
+        await store.PutSecretAsync(id, "pw", "cipher-1", CancellationToken.None);
+        await store.PutSecretAsync(id, "pw", "cipher-2", CancellationToken.None);
+        Assert.Equal("cipher-2", await store.GetSecretAsync(id, "pw", CancellationToken.None));
+        await store.DeleteSecretsAsync(id, CancellationToken.None);
+
+        Assert.Null(await store.GetSecretAsync(id, "pw", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Data_protection_keys_are_kept_and_never_replaced()
+    {
+        var store = await NewStoreAsync();
+        var name = "key-" + Guid.NewGuid().ToString("N");
+
+        store.StoreDataProtectionKey(name, "<key id=\"1\" />");
+        store.StoreDataProtectionKey(name, "<key id=\"2\" />");
+
+        Assert.Contains("<key id=\"1\" />", store.GetDataProtectionKeys());
+        Assert.DoesNotContain("<key id=\"2\" />", store.GetDataProtectionKeys());
+    }
+}
