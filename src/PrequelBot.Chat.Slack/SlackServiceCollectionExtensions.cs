@@ -30,7 +30,10 @@ public static class SlackServiceCollectionExtensions
         services.TryAddSingleton<SlackRequestVerifier>();
         services.TryAddSingleton<SlackBackgroundReplies>();
 
+        // The default HTTP logging would write full URIs, and a response_url path is a capability to post
+        // into the user's conversation; SlackWebApiClient logs method names and error codes itself.
         services.AddHttpClient<SlackWebApiClient>(http => http.Timeout = TimeSpan.FromSeconds(60))
+            .RemoveAllLoggers()
             .AddResilienceHandler("slack-web-api", pipeline => pipeline
                 .AddRetry(SlackTransientFailures.RetryOptions())
                 .AddTimeout(TimeSpan.FromSeconds(10)));

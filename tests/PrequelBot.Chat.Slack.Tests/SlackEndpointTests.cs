@@ -65,6 +65,7 @@ public sealed class SlackEndpointTests : IAsyncLifetime
         Assert.Equal("ephemeral", (string?)late.Body["response_type"]);
         Assert.Equal("You said: plan orders-db", (string?)late.Body["text"]);
         Assert.Equal("", late.Authorization);
+        Assert.DoesNotContain(_host.Logs.Lines, l => l.Contains("commands/T1/1/abc", StringComparison.Ordinal));
     }
 
     [Fact]

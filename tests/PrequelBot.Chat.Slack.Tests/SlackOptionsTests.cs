@@ -30,6 +30,19 @@ public class SlackOptionsTests
         Assert.Contains("Slack:ApiBaseUrl must be an absolute http(s) URL", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Invalid_api_base_url_stops_host_start_up()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.Configuration["Slack:ApiBaseUrl"] = "slack.com/api";
+        builder.Services.AddSlackChat();
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Slack:ApiBaseUrl", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("https://slack.com/api", "https://slack.com/api/chat.postMessage")]
     [InlineData("https://slack.com/api/", "https://slack.com/api/chat.postMessage")]
