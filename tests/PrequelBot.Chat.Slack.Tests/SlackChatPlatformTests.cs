@@ -108,6 +108,18 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Ratelimited_error_in_an_ok_false_answer_is_treated_as_a_rate_limit()
+    {
+        _slack.FailNext("ratelimited");
+
+        var error = await Assert.ThrowsAsync<ChatDeliveryDelayedException>(
+            () => Platform.UpdatePromptAsync(new ChatMessageRef("slack", "C0123456789", "1.000000"), Prompt(ApprovalStates.Approved), CancellationToken.None));
+
+        Assert.Equal(SlackWebApiClient.DefaultRetryAfter, error.RetryAfter);
+        Assert.Single(_slack.Calls);
+    }
+
+    [Fact]
     public async Task Transient_internal_error_is_retried_and_then_succeeds()
     {
         _slack.FailNext("internal_error");
