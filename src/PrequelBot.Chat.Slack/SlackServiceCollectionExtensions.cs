@@ -1,15 +1,48 @@
-using Microsoft.Extensions.Configuration;
-
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Polly;
+using PrequelBot.Chat.Slack;
+using PrequelBot.Workflows.Ports;
 
 // Extension methods live in this namespace so the host needs no extra using (STYLE habit 2).
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class SlackServiceCollectionExtensions
 {
-    /// <summary>Registers the Slack adapter: options (section Slack), signature verification, Web API client and the chat port. Safe to call twice.</summary>
+    /// <summary>
+    /// Registers the Slack adapter: options (section <c>Slack</c>, validated at start-up), signature verification,
+    /// the Web API client (typed HttpClient with retries for transient failures), the chat port
+    /// (<see cref="IChatPlatform"/> "slack") and an <see cref="IIntegrationStatus"/>. Safe to call twice.
+    /// Map the endpoints with <c>app.MapSlackEndpoints()</c>.
+    /// </summary>
     public static IServiceCollection AddSlackChat(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(SlackChatMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<SlackChatMarker>();
+        services.AddOptions<SlackOptions>().BindConfiguration(SlackOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SlackRequestVerifier>();
+        services.TryAddSingleton<SlackBackgroundReplies>();
+
+        // The default HTTP logging would write full URIs, and a response_url path is a capability to post
+        // into the user's conversation; SlackWebApiClient logs method names and error codes itself.
+        services.AddHttpClient<SlackWebApiClient>(http => http.Timeout = TimeSpan.FromSeconds(60))
+            .RemoveAllLoggers()
+            .AddResilienceHandler("slack-web-api", pipeline => pipeline
+                .AddRetry(SlackTransientFailures.RetryOptions())
+                .AddTimeout(TimeSpan.FromSeconds(10)));
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatPlatform, SlackChatPlatform>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, SlackIntegrationStatus>());
         return services;
     }
+
+    /// <summary>Marks that <see cref="AddSlackChat"/> ran, so a second call adds nothing (the HTTP pipeline must not be doubled).</summary>
+    private sealed class SlackChatMarker;
 }

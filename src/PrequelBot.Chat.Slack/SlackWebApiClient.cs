@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Chat.Slack;
+
+/// <summary>A message Slack accepted: the channel id and the message's <c>ts</c> (an opaque string; never parse it as a number).</summary>
+public sealed record SlackPostedMessage(string Channel, string Ts);
+
+/// <summary>
+/// Slack Web API client (https://api.slack.com/web): JSON bodies to <c>{Slack:ApiBaseUrl}{method}</c> with
+/// <c>Authorization: Bearer</c> the bot token. Transient failures (5xx, timeouts, <c>internal_error</c>,
+/// <c>fatal_error</c>, <c>service_unavailable</c>, <c>request_timeout</c>) are retried a few times by the
+/// resilience handler registered in <c>AddSlackChat()</c>. HTTP 429 (or <c>ok:false</c> <c>ratelimited</c>) throws
+/// <see cref="ChatDeliveryDelayedException"/> with Slack's <c>Retry-After</c>; any other <c>ok:false</c> throws
+/// <see cref="SlackApiException"/>. The token is only ever sent to the API base and never logged.
+/// </summary>
+public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<SlackOptions> options, ILogger<SlackWebApiClient> logger)
+{
+    /// <summary>Used when Slack rate-limits without a <c>Retry-After</c> header.</summary>
+    public static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>The configured Web API base (ends in <c>/</c>).</summary>
+    public Uri ApiBaseUri => options.CurrentValue.ApiBaseUri;
+
+    /// <summary><c>chat.postMessage</c>; <paramref name="threadTs"/> posts into a thread. Not idempotent: a retry after a lost answer may post twice.</summary>
+    public async Task<SlackPostedMessage> PostMessageAsync(string channel, SlackMessage message, string? threadTs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var body = message.ToJson();
+        body["channel"] = channel;
+        if (threadTs is { Length: > 0 })
+        {
+            body["thread_ts"] = threadTs;
+        }
+
+        body["unfurl_links"] = false;
+        body["unfurl_media"] = false;
+        var response = await CallAsync("chat.postMessage", body, cancellationToken).ConfigureAwait(false);
+        var ts = response["ts"]?.GetValue<string>() ?? throw new SlackApiException("chat.postMessage", "missing_ts");
+        return new SlackPostedMessage(response["channel"]?.GetValue<string>() ?? channel, ts);
+    }
+
+    /// <summary><c>chat.update</c>: replaces text and blocks of message <paramref name="ts"/>. Safe to repeat.</summary>
+    public async Task UpdateMessageAsync(string channel, string ts, SlackMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var body = message.ToJson();
+        body["channel"] = channel;
+        body["ts"] = ts;
+        await CallAsync("chat.update", body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><c>chat.postEphemeral</c>: a message only <paramref name="user"/> sees in <paramref name="channel"/>.</summary>
+    public async Task PostEphemeralAsync(string channel, string user, SlackMessage message, string? threadTs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var body = message.ToJson();
+        body["channel"] = channel;
+        body["user"] = user;
+        if (threadTs is { Length: > 0 })
+        {
+            body["thread_ts"] = threadTs;
+        }
+
+        await CallAsync("chat.postEphemeral", body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// POSTs a message to a slash command's or click's <c>response_url</c> (no token is sent). Refuses any URL that
+    /// <see cref="SlackResponseUrl.IsAllowed"/> refuses.
+    /// </summary>
+    public async Task PostToResponseUrlAsync(string responseUrl, JsonObject payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        if (!SlackResponseUrl.IsAllowed(responseUrl, options.CurrentValue.ApiBaseUri))
+        {
+            throw new SlackApiException("response_url", "response_url_not_allowed");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(responseUrl, UriKind.Absolute))
+        {
+            Content = Json(payload),
+        };
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        ThrowIfRateLimited("response_url", response);
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = string.Create(CultureInfo.InvariantCulture, $"http_{(int)response.StatusCode}");
+            LogFailed(logger, "response_url", error);
+            throw new SlackApiException("response_url", error);
+        }
+    }
+
+    private async Task<JsonObject> CallAsync(string method, JsonObject body, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        if (string.IsNullOrWhiteSpace(settings.BotToken))
+        {
+            throw new InvalidOperationException("Slack is not configured: set Slack:BotToken.");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.ApiBaseUri, method)) { Content = Json(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.BotToken);
+
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        ThrowIfRateLimited(method, response);
+        if (!response.IsSuccessStatusCode)
+        {
+            var status = string.Create(CultureInfo.InvariantCulture, $"http_{(int)response.StatusCode}");
+            LogFailed(logger, method, status);
+            throw new SlackApiException(method, status);
+        }
+
+        JsonObject? result;
+        try
+        {
+            result = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            result = null;
+        }
+
+        if (result is null)
+        {
+            LogFailed(logger, method, "invalid_response");
+            throw new SlackApiException(method, "invalid_response");
+        }
+
+        if (result["ok"] is JsonValue ok && ok.TryGetValue<bool>(out var isOk) && isOk)
+        {
+            if (result["warning"] is JsonValue warning && warning.TryGetValue<string>(out var warningText))
+            {
+                LogWarning(logger, method, warningText);
+            }
+
+            return result;
+        }
+
+        var error = (result["error"] as JsonValue)?.ToString() ?? "unknown_error";
+        if (error is "ratelimited" or "rate_limited")
+        {
+            LogRateLimited(logger, method, DefaultRetryAfter);
+            throw new ChatDeliveryDelayedException(DefaultRetryAfter, $"Slack {method} is rate limited.");
+        }
+
+        LogFailed(logger, method, error);
+        throw new SlackApiException(method, error);
+    }
+
+    private void ThrowIfRateLimited(string method, HttpResponseMessage response)
+    {
+        if (response.StatusCode != HttpStatusCode.TooManyRequests)
+        {
+            return;
+        }
+
+        var retryAfter = response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+            _ => DefaultRetryAfter,
+        };
+        LogRateLimited(logger, method, retryAfter);
+        throw new ChatDeliveryDelayedException(retryAfter, $"Slack {method} is rate limited; retry after {retryAfter.TotalSeconds:0} s.");
+    }
+
+    private static StringContent Json(JsonObject body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Method} failed with {Error}")]
+    private static partial void LogFailed(ILogger logger, string method, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Slack {Method} answered with warning {Warning}")]
+    private static partial void LogWarning(ILogger logger, string method, string warning);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Method} is rate limited; retry after {RetryAfter}")]
+    private static partial void LogRateLimited(ILogger logger, string method, TimeSpan retryAfter);
+}
