@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using PrequelBot.Postgres;
 using PrequelBot.Postgres.Users;
+using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
 
 // Extension methods live in this namespace so the host needs no extra using (STYLE habit 2).
@@ -18,6 +20,9 @@ public static class PostgresUserServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions();
         services.AddLogging();
+        // DatabasesOptions is bound by the host; a present-but-invalid AdminConnectionString fails start-up naming its key.
+        services.AddOptions<DatabasesOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, DatabasesOptionsValidator>());
         services.TryAddSingleton<AdminConnectionSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateUserStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, VerifyAccessStepHandler>());
