@@ -203,6 +203,7 @@ public sealed class CreateUserStepHandlerTests
         await onboard.CreateUser.ApplyAsync(onboard.Context(StepNames.CreateUser), CancellationToken.None);
 
         Assert.Contains(plan.Changes, c => c.StartsWith($"ALTER USER \"{onboard.User}\"", StringComparison.Ordinal) && c.EndsWith("PASSWORD '********'", StringComparison.Ordinal));
+        Assert.Contains("password is ROTATED", plan.Note, StringComparison.Ordinal);
         var password = await onboard.StoredPasswordAsync();
         Assert.NotEqual("OldPasswordFromAnEarlierOnboarding1", password);
         await using var user = new NpgsqlConnection(db.ConnectionStringFor(onboard.User, password!));

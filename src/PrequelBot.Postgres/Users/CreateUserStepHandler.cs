@@ -46,6 +46,10 @@ public sealed partial class CreateUserStepHandler(
         if (state.Role is not null)
         {
             note += $"; role {spec.UserName} already exists and is reused";
+            if (needsPassword && await secrets.GetAsync(context.OnboardingId, SecretNames.UserPassword, cancellationToken) is null)
+            {
+                note += "; its password is ROTATED, so anything still using the old one (e.g. an earlier Prequel source) must be updated";
+            }
         }
         return StepPlan.Change(statements, note + ".");
     }
