@@ -78,7 +78,8 @@ public sealed partial class RegisterSourceStepHandler(
 
     private static (string Host, int Port) TargetOf(StepContext context, bool forPlan)
     {
-        var target = context.Facts.Target;
+        // Without --replica the target is the source; discover may have recorded only the source.
+        var target = context.Facts.Target ?? (context.Request.Replica ? null : context.Facts.Source);
         if (target?.EndpointAddress is { Length: > 0 } host)
         {
             return (host, target.Port);

@@ -101,6 +101,20 @@ public sealed class RegisterSourceStepHandlerTests
     }
 
     [Fact]
+    public async Task Apply_without_a_known_endpoint_fails_and_posts_nothing()
+    {
+        await using var api = await FakePrequelApi.StartAsync();
+        await using var host = PrequelTestHost.Create(api.BaseUrl);
+        await host.Secrets.PutAsync("ob-noep", SecretNames.UserPassword, Password, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => host.Handler.ApplyAsync(PrequelTestHost.Context("ob-noep", endpoint: null), CancellationToken.None));
+
+        Assert.Contains("endpoint of mydb is not known", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, api.Posts);
+        Assert.Equal(Password, await host.Secrets.GetAsync("ob-noep", SecretNames.UserPassword, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Database_falls_back_to_the_instance_db_name_then_postgres()
     {
         await using var api = await FakePrequelApi.StartAsync();
