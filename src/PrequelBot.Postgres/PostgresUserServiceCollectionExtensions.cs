@@ -1,15 +1,32 @@
-using Microsoft.Extensions.Configuration;
-
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PrequelBot.Postgres;
+using PrequelBot.Postgres.Users;
+using PrequelBot.Workflows.Options;
+using PrequelBot.Workflows.Ports;
 
 // Extension methods live in this namespace so the host needs no extra using (STYLE habit 2).
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class PostgresUserServiceCollectionExtensions
 {
-    /// <summary>Registers the step handlers create-user and verify-access. Safe to call twice.</summary>
+    /// <summary>
+    /// Registers the step handlers create-user and verify-access and the "PostgreSQL sources" integration status.
+    /// Needs <see cref="ISecretStore"/>, logging and <c>IOptions&lt;DatabasesOptions&gt;</c> (bound by the host).
+    /// Safe to call twice.
+    /// </summary>
     public static IServiceCollection AddPostgresUserSteps(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions();
+        services.AddLogging();
+        // DatabasesOptions is bound by the host; a present-but-invalid AdminConnectionString fails start-up naming its key.
+        services.AddOptions<DatabasesOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, DatabasesOptionsValidator>());
+        services.TryAddSingleton<AdminConnectionSource>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateUserStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, VerifyAccessStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, PostgresSourcesStatus>());
         return services;
     }
 }

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+
+namespace PrequelBot.Prequel;
+
+/// <summary>What <c>POST /sources</c> creates. <see cref="Password"/> is a secret: never log or show this record.</summary>
+public sealed record NewPrequelSource(string Name, string Host, int Port, string Database, string Schema, string Username, string Password)
+{
+    /// <summary>Hides the password if the record is ever formatted.</summary>
+    public override string ToString() => $"{Name} (postgres, {Host}:{Port}, database {Database}, user {Username})";
+}
+
+/// <summary>A source as Prequel lists it.</summary>
+public sealed record PrequelSource(string Id, string Name, bool? IsReachable = null);
+
+/// <summary>Builds the create body for the configured <c>Prequel:ApiVersion</c> (CONTRACT §7).</summary>
+public static class PrequelSourceBody
+{
+    public const string Nested = "2023-12-01";
+    public const string Flat = "2022-01-01";
+
+    public static JsonObject Build(string apiVersion, NewPrequelSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        JsonObject inner = apiVersion switch
+        {
+            Nested => new JsonObject
+            {
+                ["name"] = source.Name,
+                ["vendor"] = "postgres",
+                ["postgres"] = new JsonObject
+                {
+                    ["host"] = source.Host,
+                    ["port"] = source.Port,
+                    ["database"] = source.Database,
+                    ["schema"] = source.Schema,
+                    ["auth_method"] = "password_auth",
+                    ["password_auth"] = new JsonObject { ["username"] = source.Username, ["password"] = source.Password },
+                    ["use_ssh_tunnel"] = false,
+                    ["disable_ssl"] = false,
+                },
+            },
+            Flat => new JsonObject
+            {
+                ["name"] = source.Name,
+                ["vendor"] = "postgres",
+                ["host"] = source.Host,
+                ["port"] = source.Port,
+                ["database"] = source.Database,
+                ["username"] = source.Username,
+                ["password"] = source.Password,
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(apiVersion), apiVersion, "Unsupported Prequel API version."),
+        };
+        return new JsonObject { ["source"] = inner };
+    }
+}

@@ -1,0 +1,120 @@
+using System.Data.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Options;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Prequel;
+
+/// <summary>
+/// <c>register-source</c>: finds the Prequel source by name or creates it with the target's endpoint, the admin
+/// connection's database, the first schema and the read-only user's stored password; records
+/// <see cref="OnboardingFacts.PrequelSourceId"/>, then erases the stored password. Idempotent: a re-run finds the
+/// source by name and creates no duplicate.
+/// </summary>
+public sealed partial class RegisterSourceStepHandler(
+    IPrequelClient prequel,
+    ISecretStore secrets,
+    IOptions<PrequelOptions> prequelOptions,
+    IOptions<DatabasesOptions> databases,
+    ILogger<RegisterSourceStepHandler> logger) : IStepHandler
+{
+    public string StepName => StepNames.RegisterSource;
+
+    private string Environment => PrequelEnvironment.FromApiKey(prequelOptions.Value.ApiKey);
+
+    public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        RequireConfigured();
+        var name = context.Request.SourceName;
+        if (await prequel.FindByNameAsync(name, cancellationToken) is { } existing)
+        {
+            // Recorded in memory only: the engine saves facts when Apply runs (see the report on this port).
+            context.Facts.PrequelSourceId = existing.Id;
+            return StepPlan.AlreadyInPlace($"Prequel source {name} already exists (id {existing.Id}) in {Environment}");
+        }
+        var (host, port) = TargetOf(context, forPlan: true);
+        return StepPlan.Change(
+            $"Create Prequel source {name} (postgres, {host}:{port}, database {DatabaseOf(context)}, user {context.Request.UserName}) in {Environment}",
+            $"Prequel environment: {Environment}");
+    }
+
+    public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        RequireConfigured();
+        var name = context.Request.SourceName;
+        var existing = await prequel.FindByNameAsync(name, cancellationToken);
+        PrequelSource source;
+        bool created;
+        if (existing is not null)
+        {
+            (source, created) = (existing, false);
+        }
+        else
+        {
+            var password = await secrets.GetAsync(context.OnboardingId, SecretNames.UserPassword, cancellationToken)
+                ?? throw new StepFailedException($"The password of {context.Request.UserName} is no longer stored for this onboarding; retry so create-user sets a new one.");
+            var (host, port) = TargetOf(context, forPlan: false);
+            var request = new NewPrequelSource(name, host, port, DatabaseOf(context), context.Request.Schemas.Count > 0 ? context.Request.Schemas[0] : "public", context.Request.UserName, password);
+            (source, created) = await prequel.EnsureSourceAsync(request, cancellationToken);
+        }
+        context.Facts.PrequelSourceId = source.Id;
+        await secrets.EraseAsync(context.OnboardingId, cancellationToken);
+        LogRegistered(context.OnboardingId, source.Id, name, created);
+        var reachable = source.IsReachable switch { true => "; Prequel reports it reachable", false => "; Prequel reports it NOT reachable yet", _ => string.Empty };
+        return StepResult.Done($"Prequel source {name} {(created ? "created" : "found")} (id {source.Id}) in {Environment}{reachable}.");
+    }
+
+    private void RequireConfigured()
+    {
+        if (string.IsNullOrWhiteSpace(prequelOptions.Value.ApiKey))
+        {
+            throw new StepFailedException("Prequel is not configured: set Prequel:ApiKey.");
+        }
+    }
+
+    private static (string Host, int Port) TargetOf(StepContext context, bool forPlan)
+    {
+        // Without --replica the target is the source; discover may have recorded only the source.
+        var target = context.Facts.Target ?? (context.Request.Replica ? null : context.Facts.Source);
+        if (target?.EndpointAddress is { Length: > 0 } host)
+        {
+            return (host, target.Port);
+        }
+        if (forPlan)
+        {
+            return ($"<endpoint of {context.Request.TargetInstanceIdentifier}>", target?.Port ?? 5432);
+        }
+        throw new StepFailedException($"The endpoint of {context.Request.TargetInstanceIdentifier} is not known yet; run discover first.");
+    }
+
+    /// <summary>The Database of the admin connection string, else the instance's DBName, else "postgres".</summary>
+    private string DatabaseOf(StepContext context)
+    {
+        if (databases.Value.TryGet(context.Request.DatabaseAlias, out _, out var db) && !string.IsNullOrWhiteSpace(db.AdminConnectionString))
+        {
+            try
+            {
+                var builder = new DbConnectionStringBuilder { ConnectionString = db.AdminConnectionString };
+                foreach (var key in new[] { "Database", "DB" })
+                {
+                    if (builder.TryGetValue(key, out var value) && value is string { Length: > 0 } name)
+                    {
+                        return name;
+                    }
+                }
+            }
+            catch (ArgumentException)
+            {
+                // Malformed: create-user reports it; fall back here.
+            }
+        }
+        return context.Facts.Source?.DatabaseName is { Length: > 0 } dbName ? dbName : "postgres";
+    }
+
+    [LoggerMessage(LogLevel.Information, "register-source for onboarding {OnboardingId}: Prequel source {SourceId} ({SourceName}), created {Created}; stored password erased")]
+    private partial void LogRegistered(string onboardingId, string sourceId, string sourceName, bool created);
+}

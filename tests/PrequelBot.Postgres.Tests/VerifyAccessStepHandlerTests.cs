@@ -1,0 +1,130 @@
+using Npgsql;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Postgres.Tests;
+
+public sealed class VerifyAccessStepHandlerTests
+{
+    private static async Task<(TestDatabase Db, Onboard Onboard)> OnboardedAsync()
+    {
+        var db = await TestDatabase.CreateAsync();
+        await db.ExecuteAsync("""
+            CREATE SCHEMA sales;
+            CREATE TABLE public.a (id int); CREATE TABLE public.b (id int); CREATE TABLE public.c (id int);
+            CREATE TABLE sales.x (id int); CREATE TABLE sales.y (id int);
+            """);
+        var onboard = new Onboard(db.AdminConnectionString, db.NewRoleName(), ["public", "sales"]);
+        await onboard.CreateUser.ApplyAsync(onboard.Context(StepNames.CreateUser), CancellationToken.None);
+        return (db, onboard);
+    }
+
+    [Fact]
+    public async Task Read_only_user_passes_and_the_tables_are_counted_per_schema()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+
+        var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Done, result.Outcome);
+        Assert.Contains("public: 3 tables, sales: 2 tables readable", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_that_can_insert_fails_verification()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        await db.ExecuteAsync($"GRANT INSERT ON sales.x TO \"{onboard.User}\"");
+
+        var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("can write to sales.x", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_that_can_create_in_a_schema_fails_verification()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        await db.ExecuteAsync($"GRANT CREATE ON SCHEMA public TO \"{onboard.User}\"");
+
+        var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("can CREATE in schema public", result.Message, StringComparison.Ordinal);
+        Assert.Contains("CREATE TABLE in schema public succeeded (rolled back)", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unreadable_granted_table_fails_verification_naming_it()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        await db.ExecuteAsync($"REVOKE SELECT ON sales.y FROM \"{onboard.User}\"");
+
+        var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("cannot read sales.y", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Wrong_password_is_reported_in_plain_words_without_the_password()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        await onboard.Secrets.PutAsync(onboard.OnboardingId, SecretNames.UserPassword, "WrongPassword0123456789abcdefghijk", CancellationToken.None);
+
+        var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("Password authentication failed", result.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("WrongPassword0123456789abcdefghijk", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Refused_port_is_reported_as_connection_refused()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        var refused = new NpgsqlConnectionStringBuilder(db.AdminConnectionString) { Port = 1, Timeout = 3 }.ConnectionString;
+        var moved = new Onboard(refused, onboard.User);
+        await moved.Secrets.PutAsync(moved.OnboardingId, SecretNames.UserPassword, (await onboard.StoredPasswordAsync())!, CancellationToken.None);
+
+        var result = await moved.VerifyAccess.ApplyAsync(moved.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("Connection refused by 127.0.0.1:1", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_database_is_reported_by_name()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        var elsewhere = new NpgsqlConnectionStringBuilder(db.AdminConnectionString) { Database = "no_such_db_here" }.ConnectionString;
+        var moved = new Onboard(elsewhere, onboard.User);
+        await moved.Secrets.PutAsync(moved.OnboardingId, SecretNames.UserPassword, (await onboard.StoredPasswordAsync())!, CancellationToken.None);
+
+        var result = await moved.VerifyAccess.ApplyAsync(moved.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("Database no_such_db_here does not exist", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_stored_password_fails_with_advice()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        await onboard.Secrets.EraseAsync(onboard.OnboardingId, CancellationToken.None);
+
+        var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("No stored password", result.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace PrequelBot.Prequel.Tests;
+
+/// <summary>One scripted answer for the next request of <see cref="Method"/>. <see cref="CommitFirst"/>: a POST creates the source, then fails anyway.</summary>
+public sealed record ScriptedResponse(string Method, int Status, string? Message = null, int? RetryAfterSeconds = null, bool CommitFirst = false);
+
+/// <summary>A source the fake holds, with the body it was created from (including the password).</summary>
+public sealed record FakeSource(string Id, string Name, JsonObject Body);
+
+/// <summary>
+/// Prequel's source API on 127.0.0.1 with sources in memory: checks X-API-KEY and X-Prequel-Api-Version, validates
+/// the body shape of that version, pages lists with has_next/next_url, and plays scripted failures.
+/// </summary>
+public sealed class FakePrequelApi : IAsyncDisposable
+{
+    public const string ProductionKey = "sk_prod_fake_key_0123456789";
+    public const string StagingKey = "sk_staging_fake_key_0123456789";
+
+    private readonly WebApplication _app;
+    private int _nextId = 100;
+
+    private FakePrequelApi(WebApplication app, string apiVersion, int pageSize)
+    {
+        _app = app;
+        ApiVersion = apiVersion;
+        PageSize = pageSize;
+    }
+
+    public string ApiVersion { get; }
+    public int PageSize { get; }
+    public string[] AcceptedKeys { get; set; } = [ProductionKey, StagingKey];
+    public List<FakeSource> Sources { get; } = [];
+    public List<JsonObject> PostedBodies { get; } = [];
+    public ConcurrentQueue<ScriptedResponse> Script { get; } = new();
+    private int _gets;
+    private int _posts;
+    public int Gets => _gets;
+    public int Posts => _posts;
+    /// <summary>When set, every list page answers with this next_url and has_next = true.</summary>
+    public string? NextUrlOverride { get; set; }
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public static async Task<FakePrequelApi> StartAsync(string apiVersion = "2023-12-01", int pageSize = 10)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var fake = new FakePrequelApi(app, apiVersion, pageSize);
+        app.MapGet("/sources", fake.ListAsync);
+        app.MapPost("/sources", (Delegate)fake.CreateAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        fake.BaseUrl = new Uri(address);
+        return fake;
+    }
+
+    /// <summary>Adds a source as if created earlier.</summary>
+    public FakeSource Seed(string name)
+    {
+        lock (Sources)
+        {
+            var source = new FakeSource($"src_{_nextId++}", name, new JsonObject());
+            Sources.Add(source);
+            return source;
+        }
+    }
+
+    /// <summary>The password of the one POSTed body, in either shape.</summary>
+    public string? PostedPassword(int index = 0) =>
+        (PostedBodies[index]["source"]?["postgres"]?["password_auth"]?["password"] ?? PostedBodies[index]["source"]?["password"])?.GetValue<string>();
+
+    private IResult? Check(HttpContext http, string method)
+    {
+        if (!AcceptedKeys.Contains(http.Request.Headers["X-API-KEY"].ToString()))
+        {
+            return Error(401, "Invalid API key");
+        }
+        if (http.Request.Headers["X-Prequel-Api-Version"].ToString() != ApiVersion)
+        {
+            return Error(400, $"Expected X-Prequel-Api-Version {ApiVersion}");
+        }
+        if (Script.TryPeek(out var next) && next.Method == method && !next.CommitFirst && Script.TryDequeue(out var scripted))
+        {
+            if (scripted.RetryAfterSeconds is { } seconds)
+            {
+                http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            return Error(scripted.Status, scripted.Message ?? "scripted failure");
+        }
+        return null;
+    }
+
+    private IResult ListAsync(HttpContext http)
+    {
+        Interlocked.Increment(ref _gets);
+        if (Check(http, "GET") is { } failure)
+        {
+            return failure;
+        }
+        var page = int.TryParse(http.Request.Query["page"], out var p) ? p : 1;
+        List<FakeSource> all;
+        lock (Sources)
+        {
+            all = [.. Sources];
+        }
+        var items = all.Skip((page - 1) * PageSize).Take(PageSize).Select(s => new { id = s.Id, name = s.Name, is_reachable = true });
+        var hasNext = NextUrlOverride is not null || page * PageSize < all.Count;
+        return Results.Json(new
+        {
+            status = "success",
+            data = new { sources = items },
+            has_next = hasNext,
+            next_url = NextUrlOverride ?? (hasNext ? $"/sources?page={page + 1}" : null),
+            message = (string?)null,
+        });
+    }
+
+    private async Task<IResult> CreateAsync(HttpContext http)
+    {
+        Interlocked.Increment(ref _posts);
+        var commitThenFail = Script.TryPeek(out var next) && next.Method == "POST" && next.CommitFirst;
+        if (Check(http, "POST") is { } failure)
+        {
+            return failure;
+        }
+        var body = await JsonNode.ParseAsync(http.Request.Body) as JsonObject;
+        var source = body?["source"] as JsonObject;
+        var shapeOk = ApiVersion == "2023-12-01"
+            ? source?["postgres"]?["password_auth"]?["password"] is not null && source["postgres"]?["host"] is not null && source["host"] is null
+            : source?["password"] is not null && source["host"] is not null && source["postgres"] is null;
+        if (body is null || source?["name"] is null || !shapeOk)
+        {
+            return Error(400, $"Invalid source body for API version {ApiVersion}");
+        }
+        FakeSource created;
+        lock (Sources)
+        {
+            PostedBodies.Add(body);
+            created = new FakeSource($"src_{_nextId++}", source["name"]!.GetValue<string>(), body);
+            Sources.Add(created);
+        }
+        if (commitThenFail && Script.TryDequeue(out var scripted))
+        {
+            return Error(scripted.Status, scripted.Message ?? "committed, then failed");
+        }
+        return Results.Json(new { status = "success", data = new { source = new { id = created.Id, name = created.Name, is_reachable = true } }, message = (string?)null });
+    }
+
+    private static IResult Error(int status, string message) =>
+        Results.Json(new { status = "error", data = (object?)null, message }, statusCode: status);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
