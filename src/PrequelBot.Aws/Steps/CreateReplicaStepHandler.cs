@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
+using PrequelBot.Aws.Planning;
 using PrequelBot.Aws.Rds;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Ports;
@@ -11,7 +12,7 @@ namespace PrequelBot.Aws.Steps;
 /// <c>managed-by=prequelbot</c>. An existing replica of the source with that id is reused; an instance with that id
 /// that is not a replica of the source fails the step. Idempotent.
 /// </summary>
-public sealed class CreateReplicaStepHandler(AwsClients aws, ILogger<CreateReplicaStepHandler> logger) : IStepHandler
+public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff backoff, ILogger<CreateReplicaStepHandler> logger) : IStepHandler
 {
     public string StepName => StepNames.CreateReplica;
 
@@ -59,6 +60,10 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, ILogger<CreateRepli
                         Tags = [new(AwsStepSupport.ManagedByTag, AwsStepSupport.ManagedByValue), new(AwsStepSupport.OnboardingTag, context.OnboardingId)],
                     }, cancellationToken).ConfigureAwait(false);
                     AwsLog.ReplicaCreated(logger, replicaId, source.InstanceIdentifier, context.OnboardingId);
+                }
+                catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.InvalidDBInstanceState)
+                {
+                    return StepResult.Wait($"{source.InstanceIdentifier} is busy ({e.Message}); will try again", backoff.Delay(context.Attempt));
                 }
                 catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBInstanceAlreadyExists)
                 {

@@ -54,6 +54,9 @@ public sealed class RdsContractTests : IDisposable
         <ErrorResponse><Error><Type>Sender</Type><Code>DBInstanceAlreadyExists</Code><Message>DB instance already exists</Message></Error><RequestId>r-4</RequestId></ErrorResponse>
         """;
 
+    /// <summary>AWS's documented example secret key (not a real credential).</summary>
+    private const string SecretKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
     private readonly RecordingListener _listener = new();
     private readonly RdsQueryClient _queryClient;
     private readonly RdsClient _client;
@@ -61,7 +64,7 @@ public sealed class RdsContractTests : IDisposable
     public RdsContractTests()
     {
         var config = new RdsClientConfig { ServiceURL = _listener.Url, AuthenticationRegion = "eu-west-1", MaxErrorRetry = 1 };
-        _queryClient = new RdsQueryClient(new BasicAWSCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), config);
+        _queryClient = new RdsQueryClient(new BasicAWSCredentials("AKIDEXAMPLE", SecretKey), config);
         _client = new RdsClient(_queryClient);
     }
 
@@ -87,16 +90,28 @@ public sealed class RdsContractTests : IDisposable
     }
 
     [Fact]
-    public async Task Requests_are_signed_with_sigv4_for_the_configured_region_and_service()
+    public async Task Requests_carry_a_valid_sigv4_signature_for_the_configured_region_and_service()
     {
         _listener.Respond(HttpStatusCode.OK, DescribeSample);
 
         await _client.DescribeDBInstanceAsync("orders", CancellationToken.None);
 
-        var authorization = _listener.Authorizations.Single();
-        Assert.StartsWith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", authorization, StringComparison.Ordinal);
-        Assert.Contains("/eu-west-1/rds/aws4_request", authorization, StringComparison.Ordinal);
-        Assert.Equal("application/x-www-form-urlencoded; charset=utf-8", _listener.ContentTypes.Single());
+        var request = _listener.Requests.Single();
+        var scope = SigV4Verifier.Verify("POST", "/", "", request.Headers, request.Body, SecretKey);
+        Assert.Equal(("AKIDEXAMPLE", "eu-west-1", "rds"), (scope.AccessKey, scope.Region, scope.Service));
+        Assert.Equal("application/x-www-form-urlencoded; charset=utf-8", request.Headers["Content-Type"]);
+    }
+
+    [Fact]
+    public async Task A_tampered_body_does_not_verify()
+    {
+        _listener.Respond(HttpStatusCode.OK, DescribeSample);
+        await _client.DescribeDBInstanceAsync("orders", CancellationToken.None);
+        var request = _listener.Requests.Single();
+
+        var tampered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(request.Body).Replace("orders", "others", StringComparison.Ordinal));
+
+        Assert.Throws<InvalidOperationException>(() => SigV4Verifier.Verify("POST", "/", "", request.Headers, tampered, SecretKey));
     }
 
     [Fact]
@@ -206,8 +221,7 @@ public sealed class RdsContractTests : IDisposable
 
         public string Url { get; }
         public List<string> Bodies { get; } = [];
-        public List<string> Authorizations { get; } = [];
-        public List<string> ContentTypes { get; } = [];
+        public List<(System.Collections.Specialized.NameValueCollection Headers, byte[] Body)> Requests { get; } = [];
 
         public void Respond(HttpStatusCode status, string body)
         {
@@ -221,20 +235,21 @@ public sealed class RdsContractTests : IDisposable
                 HttpListenerContext context;
                 try { context = await _http.GetContextAsync().ConfigureAwait(false); }
                 catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
-                using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-                var body = await reader.ReadToEndAsync().ConfigureAwait(false);
+                using var buffer = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
+                var bytes = buffer.ToArray();
+                var body = Encoding.UTF8.GetString(bytes);
                 (HttpStatusCode Status, string Body) response;
                 lock (_responses)
                 {
                     Bodies.Add(body);
-                    Authorizations.Add(context.Request.Headers["Authorization"] ?? "");
-                    ContentTypes.Add(context.Request.ContentType ?? "");
+                    Requests.Add((new System.Collections.Specialized.NameValueCollection(context.Request.Headers), bytes));
                     response = _responses.Count > 0 ? _responses.Dequeue() : (HttpStatusCode.InternalServerError, "<ErrorResponse/>");
                 }
-                var bytes = Encoding.UTF8.GetBytes(response.Body);
+                var answer = Encoding.UTF8.GetBytes(response.Body);
                 context.Response.StatusCode = (int)response.Status;
                 context.Response.ContentType = "text/xml";
-                await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+                await context.Response.OutputStream.WriteAsync(answer).ConfigureAwait(false);
                 context.Response.Close();
             }
         }
