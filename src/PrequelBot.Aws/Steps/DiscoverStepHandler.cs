@@ -42,6 +42,10 @@ public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions>
             {
                 throw new StepFailedException($"{instance.Identifier} runs {instance.Engine}; PrequelBot connects PostgreSQL only");
             }
+            if (request.Replica && instance.ClusterIdentifier is not null)
+            {
+                throw new StepFailedException($"{instance.Identifier} is a member of Aurora cluster {instance.ClusterIdentifier}; --replica is not supported for Aurora yet (add a public reader to the cluster and connect that instance instead)");
+            }
             var source = AwsStepSupport.ToFacts(instance, await SubnetIdsAsync(rds, instance, cancellationToken).ConfigureAwait(false));
             context.Facts.Source = source;
             context.Facts.Target = source;

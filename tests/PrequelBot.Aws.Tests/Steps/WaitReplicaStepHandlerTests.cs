@@ -11,20 +11,6 @@ namespace PrequelBot.Aws.Tests.Steps;
 /// <summary>moto makes replicas available at once, so the waiting logic is tested over a scripted RDS port.</summary>
 public class WaitReplicaStepHandlerTests
 {
-    /// <summary>Answers DescribeDBInstances from a script, one entry per call; other calls are not expected.</summary>
-    private sealed class ScriptedRds(params RdsDbInstance?[] answers) : IRdsClient
-    {
-        private int _calls;
-        public int Calls => _calls;
-
-        public Task<RdsDbInstance?> DescribeDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken) =>
-            Task.FromResult(answers[Math.Min(Interlocked.Increment(ref _calls) - 1, answers.Length - 1)]);
-
-        public Task<RdsDbInstance> CreateDBInstanceReadReplicaAsync(CreateReadReplicaRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken) => throw new NotSupportedException();
-    }
-
     private sealed class MidRandom : Random
     {
         public override double NextDouble() => 0.5;
