@@ -1,15 +1,36 @@
-using Microsoft.Extensions.Configuration;
-
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PrequelBot.Aws;
+using PrequelBot.Aws.Planning;
+using PrequelBot.Aws.Steps;
+using PrequelBot.Workflows.Ports;
 
 // Extension methods live in this namespace so the host needs no extra using (STYLE habit 2).
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class AwsServiceCollectionExtensions
 {
-    /// <summary>Registers the RDS and EC2 clients and the step handlers discover, create-replica, wait-replica, public-access, security-group and network-acl. Safe to call twice.</summary>
+    /// <summary>
+    /// Registers <see cref="AwsOptions"/> (section <c>Aws</c>, validated at start-up), the RDS and EC2 clients (singletons,
+    /// created on first use; credentials from the AWS SDK default chain only), the "AWS" <see cref="IIntegrationStatus"/>,
+    /// and the singleton step handlers discover, create-replica, wait-replica, public-access, security-group and network-acl.
+    /// Safe to call twice. The host registers <c>PrequelOptions</c> (the steps read <c>Prequel:StaticIps</c>).
+    /// </summary>
     public static IServiceCollection AddAwsSteps(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<AwsOptions>().BindConfiguration(AwsOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AwsOptions>, AwsOptionsValidator>());
+        services.TryAddSingleton<AwsEndpoint>();
+        services.TryAddSingleton<AwsClients>();
+        services.TryAddSingleton(_ => new RecheckBackoff());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, AwsIntegrationStatus>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, DiscoverStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateReplicaStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, WaitReplicaStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PublicAccessStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, SecurityGroupStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, NetworkAclStepHandler>());
         return services;
     }
 }

@@ -1,0 +1,83 @@
+namespace PrequelBot.Aws.Rds;
+
+/// <summary>
+/// The four Amazon RDS Query API (2014-10-31) calls PrequelBot makes. Requests are signed with SigV4 using
+/// credentials from the AWS SDK default chain and retried by AWSSDK.Core (throttling, 5xx, clock skew).
+/// </summary>
+/// <remarks>
+/// Errors other than the documented "not found" cases surface as <see cref="RdsServiceException"/> carrying
+/// AWS's <c>ErrorCode</c> (e.g. <c>DBInstanceAlreadyExists</c>, <c>InvalidDBInstanceState</c>) and message.
+/// Error codes: <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/CommonErrors.html"/>.
+/// </remarks>
+public interface IRdsClient
+{
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html">DescribeDBInstances</see>
+    /// for one identifier. Read-only. Returns null when AWS answers <c>DBInstanceNotFound</c>.
+    /// </summary>
+    Task<RdsDbInstance?> DescribeDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html">CreateDBInstanceReadReplica</see>.
+    /// Not idempotent by itself: a second call answers <c>DBInstanceAlreadyExists</c>, which callers treat as "already done"
+    /// after checking the existing instance.
+    /// </summary>
+    Task<RdsDbInstance> CreateDBInstanceReadReplicaAsync(CreateReadReplicaRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html">ModifyDBInstance</see>
+    /// with <c>PubliclyAccessible=true</c> and <c>ApplyImmediately=true</c> only (never security groups: that would replace the set).
+    /// Idempotent.
+    /// </summary>
+    Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSubnetGroups.html">DescribeDBSubnetGroups</see>
+    /// for one name. Read-only. Returns null when AWS answers <c>DBSubnetGroupNotFoundFault</c>.
+    /// </summary>
+    Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken);
+}
+
+/// <summary>What PrequelBot reads of a <c>DBInstance</c> element.</summary>
+public sealed record RdsDbInstance
+{
+    public required string Identifier { get; init; }
+    public string Engine { get; init; } = "";
+    public string? EngineVersion { get; init; }
+    public string? InstanceClass { get; init; }
+    public string? Status { get; init; }
+    public string? EndpointAddress { get; init; }
+    public int? EndpointPort { get; init; }
+    public string? VpcId { get; init; }
+    public IReadOnlyList<string> SecurityGroupIds { get; init; } = [];
+    public string? SubnetGroupName { get; init; }
+    public IReadOnlyList<string> SubnetIds { get; init; } = [];
+    /// <summary>False when AWS omits the element (moto does unless it was set at creation).</summary>
+    public bool PubliclyAccessible { get; init; }
+    public string? AvailabilityZone { get; init; }
+    public string? DatabaseName { get; init; }
+    /// <summary>The source's identifier (or ARN, for a cross-region replica) when this instance is a read replica.</summary>
+    public string? ReadReplicaSourceIdentifier { get; init; }
+    public int? BackupRetentionPeriod { get; init; }
+    public string? ClusterIdentifier { get; init; }
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>True when this instance replicates <paramref name="sourceIdentifier"/> (by id or ARN).</summary>
+    public bool IsReplicaOf(string sourceIdentifier) =>
+        ReadReplicaSourceIdentifier is { Length: > 0 } source &&
+        (string.Equals(source, sourceIdentifier, StringComparison.OrdinalIgnoreCase) ||
+         source.EndsWith(":db:" + sourceIdentifier, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>What PrequelBot reads of a <c>DBSubnetGroup</c> element.</summary>
+public sealed record RdsDbSubnetGroup(string Name, string? VpcId, IReadOnlyList<string> SubnetIds);
+
+/// <summary>Parameters of CreateDBInstanceReadReplica as PrequelBot sends them.</summary>
+public sealed record CreateReadReplicaRequest
+{
+    public required string ReplicaIdentifier { get; init; }
+    public required string SourceIdentifier { get; init; }
+    public string? InstanceClass { get; init; }
+    public bool PubliclyAccessible { get; init; } = true;
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = [];
+}

@@ -1,0 +1,89 @@
+namespace PrequelBot.Aws.Rds;
+
+/// <summary>
+/// <see cref="IRdsClient"/> over <see cref="RdsQueryClient"/>. Lists are sent in the model-named form
+/// (<c>Tags.Tag.N.Key</c>), which AWS, moto and LocalStack all accept.
+/// </summary>
+public sealed class RdsClient(RdsQueryClient client) : IRdsClient
+{
+    public async Task<RdsDbInstance?> DescribeDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await client.InvokeActionAsync("DescribeDBInstances", RdsQueryParameters.DescribeDBInstances(instanceIdentifier), cancellationToken).ConfigureAwait(false);
+            return RdsXml.ParseDescribeDBInstances(result).FirstOrDefault(i => string.Equals(i.Identifier, instanceIdentifier, StringComparison.OrdinalIgnoreCase));
+        }
+        catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBInstanceNotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<RdsDbInstance> CreateDBInstanceReadReplicaAsync(CreateReadReplicaRequest request, CancellationToken cancellationToken)
+    {
+        var result = await client.InvokeActionAsync("CreateDBInstanceReadReplica", RdsQueryParameters.CreateDBInstanceReadReplica(request), cancellationToken).ConfigureAwait(false);
+        return RdsXml.ParseSingleInstance(result);
+    }
+
+    public async Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken)
+    {
+        var result = await client.InvokeActionAsync("ModifyDBInstance", RdsQueryParameters.MakePubliclyAccessible(instanceIdentifier), cancellationToken).ConfigureAwait(false);
+        return RdsXml.ParseSingleInstance(result);
+    }
+
+    public async Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await client.InvokeActionAsync("DescribeDBSubnetGroups", RdsQueryParameters.DescribeDBSubnetGroups(subnetGroupName), cancellationToken).ConfigureAwait(false);
+            return RdsXml.ParseDescribeDBSubnetGroups(result) is [var first, ..] ? first : null;
+        }
+        catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBSubnetGroupNotFound)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>The Query parameters of each action (after <c>Action</c> and <c>Version</c>), pinned by a contract test.</summary>
+public static class RdsQueryParameters
+{
+    public static IReadOnlyList<KeyValuePair<string, string>> DescribeDBInstances(string instanceIdentifier) =>
+        [new("DBInstanceIdentifier", instanceIdentifier)];
+
+    public static IReadOnlyList<KeyValuePair<string, string>> DescribeDBSubnetGroups(string subnetGroupName) =>
+        [new("DBSubnetGroupName", subnetGroupName)];
+
+    public static IReadOnlyList<KeyValuePair<string, string>> MakePubliclyAccessible(string instanceIdentifier) =>
+        [new("DBInstanceIdentifier", instanceIdentifier), new("PubliclyAccessible", "true"), new("ApplyImmediately", "true")];
+
+    public static IReadOnlyList<KeyValuePair<string, string>> CreateDBInstanceReadReplica(CreateReadReplicaRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        List<KeyValuePair<string, string>> parameters =
+        [
+            new("DBInstanceIdentifier", request.ReplicaIdentifier),
+            new("SourceDBInstanceIdentifier", request.SourceIdentifier),
+        ];
+        if (!string.IsNullOrEmpty(request.InstanceClass))
+        {
+            parameters.Add(new("DBInstanceClass", request.InstanceClass));
+        }
+        parameters.Add(new("PubliclyAccessible", request.PubliclyAccessible ? "true" : "false"));
+        parameters.AddRange(Tags(request.Tags));
+        return parameters;
+    }
+
+    /// <summary><c>Tags.Tag.N.Key</c> / <c>Tags.Tag.N.Value</c>, counting from 1.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> Tags(IEnumerable<KeyValuePair<string, string>> tags)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        var n = 0;
+        foreach (var (key, value) in tags)
+        {
+            n++;
+            yield return new($"Tags.Tag.{n}.Key", key);
+            yield return new($"Tags.Tag.{n}.Value", value);
+        }
+    }
+}

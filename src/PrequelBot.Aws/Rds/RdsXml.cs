@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Xml.Linq;
+
+namespace PrequelBot.Aws.Rds;
+
+/// <summary>Reads RDS Query API result elements (namespaced; matched by local name).</summary>
+public static class RdsXml
+{
+    /// <summary>Every <c>DBInstance</c> under a <c>DescribeDBInstancesResult</c>.</summary>
+    public static IReadOnlyList<RdsDbInstance> ParseDescribeDBInstances(XElement result) =>
+        [.. Child(result, "DBInstances")?.Elements().Where(e => e.Name.LocalName == "DBInstance").Select(ParseInstance) ?? []];
+
+    /// <summary>The <c>DBInstance</c> of a Create…/Modify… result.</summary>
+    public static RdsDbInstance ParseSingleInstance(XElement result) =>
+        ParseInstance(Child(result, "DBInstance") ?? throw new FormatException("RDS answered without a DBInstance element"));
+
+    /// <summary>Every <c>DBSubnetGroup</c> under a <c>DescribeDBSubnetGroupsResult</c>.</summary>
+    public static IReadOnlyList<RdsDbSubnetGroup> ParseDescribeDBSubnetGroups(XElement result) =>
+        [.. Child(result, "DBSubnetGroups")?.Elements().Where(e => e.Name.LocalName == "DBSubnetGroup").Select(ParseSubnetGroup) ?? []];
+
+    public static RdsDbInstance ParseInstance(XElement e)
+    {
+        var endpoint = Child(e, "Endpoint");
+        var subnetGroup = Child(e, "DBSubnetGroup");
+        return new RdsDbInstance
+        {
+            Identifier = Text(e, "DBInstanceIdentifier") ?? throw new FormatException("DBInstance without DBInstanceIdentifier"),
+            Engine = Text(e, "Engine") ?? "",
+            EngineVersion = Text(e, "EngineVersion"),
+            InstanceClass = Text(e, "DBInstanceClass"),
+            Status = Text(e, "DBInstanceStatus"),
+            EndpointAddress = endpoint is null ? null : Text(endpoint, "Address"),
+            EndpointPort = endpoint is null ? null : Int(Text(endpoint, "Port")),
+            VpcId = subnetGroup is null ? null : Text(subnetGroup, "VpcId"),
+            SecurityGroupIds = [.. Child(e, "VpcSecurityGroups")?.Elements()
+                .Select(m => Text(m, "VpcSecurityGroupId")).OfType<string>() ?? []],
+            SubnetGroupName = subnetGroup is null ? null : Text(subnetGroup, "DBSubnetGroupName"),
+            SubnetIds = subnetGroup is null ? [] : SubnetIds(subnetGroup),
+            PubliclyAccessible = Bool(Text(e, "PubliclyAccessible")),
+            AvailabilityZone = Text(e, "AvailabilityZone"),
+            DatabaseName = Text(e, "DBName"),
+            ReadReplicaSourceIdentifier = Text(e, "ReadReplicaSourceDBInstanceIdentifier"),
+            BackupRetentionPeriod = Int(Text(e, "BackupRetentionPeriod")),
+            ClusterIdentifier = Text(e, "DBClusterIdentifier"),
+            Tags = Child(e, "TagList")?.Elements()
+                .Select(t => (Key: Text(t, "Key"), Value: Text(t, "Value") ?? ""))
+                .Where(t => t.Key is not null)
+                .GroupBy(t => t.Key!, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal) ?? new Dictionary<string, string>(),
+        };
+    }
+
+    public static RdsDbSubnetGroup ParseSubnetGroup(XElement e) =>
+        new(Text(e, "DBSubnetGroupName") ?? "", Text(e, "VpcId"), SubnetIds(e));
+
+    private static IReadOnlyList<string> SubnetIds(XElement subnetGroup) =>
+        [.. Child(subnetGroup, "Subnets")?.Elements().Select(s => Text(s, "SubnetIdentifier")).OfType<string>() ?? []];
+
+    private static XElement? Child(XElement e, string localName) => e.Elements().FirstOrDefault(c => c.Name.LocalName == localName);
+
+    private static string? Text(XElement e, string localName) => Child(e, localName)?.Value.Trim() is { Length: > 0 } v ? v : null;
+
+    private static int? Int(string? s) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : null;
+
+    private static bool Bool(string? s) => string.Equals(s, "true", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,157 @@
+using System.Net;
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Amazon.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrequelBot.Aws.Planning;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Options;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Aws.Steps;
+
+/// <summary>
+/// <c>network-acl</c>: for the ACL of every subnet in the target's DB subnet group, inbound allow TCP &lt;port&gt; from each
+/// static IP and outbound allow TCP 1024-65535 to 0.0.0.0/0, unless already allowed (see <see cref="NetworkAclPlanner"/>).
+/// Re-running creates nothing: every apply re-reads the ACLs and re-plans.
+/// </summary>
+public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOptions> prequel, ILogger<NetworkAclStepHandler> logger) : IStepHandler
+{
+    private const int MaxRounds = 3;
+
+    public string StepName => StepNames.NetworkAcl;
+
+    public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var plans = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        var changes = plans.SelectMany(p => p.Plan.ToCreate.Select(e => e.Describe(p.AclId))).ToList();
+        return changes.Count == 0
+            ? StepPlan.AlreadyInPlace(string.Join("; ", plans.SelectMany(p => p.Plan.Covered)))
+            : StepPlan.Change(changes);
+    }
+
+    public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var created = 0;
+        for (var round = 1; round <= MaxRounds; round++)
+        {
+            var plans = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+            if (plans.All(p => p.Plan.ToCreate.Count == 0))
+            {
+                return StepResult.Done(created == 0 ? "already in place" : $"created {created} network ACL entr{(created == 1 ? "y" : "ies")}");
+            }
+            var conflict = false;
+            foreach (var (aclId, plan) in plans)
+            {
+                foreach (var entry in plan.ToCreate)
+                {
+                    try
+                    {
+                        await aws.Ec2.CreateNetworkAclEntryAsync(new CreateNetworkAclEntryRequest
+                        {
+                            NetworkAclId = aclId,
+                            RuleNumber = entry.RuleNumber,
+                            Protocol = "6",
+                            RuleAction = RuleAction.Allow,
+                            Egress = entry.Rule.Egress,
+                            CidrBlock = entry.Rule.Cidr.ToString(),
+                            PortRange = new PortRange { From = entry.Rule.FromPort, To = entry.Rule.ToPort },
+                        }, cancellationToken).ConfigureAwait(false);
+                        created++;
+                        AwsLog.AclEntryCreated(logger, aclId, entry.RuleNumber, entry.Rule, context.OnboardingId);
+                    }
+                    catch (AmazonEC2Exception e) when (e.ErrorCode == "NetworkAclEntryAlreadyExists")
+                    {
+                        // Someone (or an earlier run) took the number: re-read and re-plan.
+                        conflict = true;
+                        break;
+                    }
+                    catch (AmazonServiceException e)
+                    {
+                        throw AwsStepSupport.Translate(e, "CreateNetworkAclEntry");
+                    }
+                }
+                if (conflict)
+                {
+                    break;
+                }
+            }
+        }
+        throw new StepFailedException("network ACL entries kept changing while PrequelBot added its rules; run retry");
+    }
+
+    private async Task<IReadOnlyList<(string AclId, NetworkAclPlan Plan)>> PlanCoreAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        var ips = AwsStepSupport.StaticIps(prequel.Value);
+        var (target, _) = AwsStepSupport.Target(context);
+        if (target.SubnetIds.Count == 0)
+        {
+            throw new StepFailedException($"{target.InstanceIdentifier} lists no subnets in its DB subnet group; PrequelBot cannot find its network ACLs");
+        }
+        List<WantedAclRule> wanted = [.. ips.Select(ip => new WantedAclRule(false, Cidr.Host(ip), target.Port, target.Port))];
+        wanted.Add(new WantedAclRule(true, new IPNetwork(IPAddress.Any, 0), 1024, 65535));
+        try
+        {
+            var acls = await AclsAsync(target, cancellationToken).ConfigureAwait(false);
+            List<(string, NetworkAclPlan)> plans = [];
+            foreach (var acl in acls)
+            {
+                var entries = (acl.Entries ?? []).Select(e => new AclEntry(
+                    e.RuleNumber ?? 0, e.Egress ?? false, e.RuleAction == RuleAction.Allow, e.Protocol ?? "", e.CidrBlock, e.PortRange?.From, e.PortRange?.To)).ToList();
+                try
+                {
+                    plans.Add((acl.NetworkAclId, NetworkAclPlanner.Plan(acl.NetworkAclId, entries, wanted)));
+                }
+                catch (InvalidOperationException e)
+                {
+                    throw new StepFailedException(e.Message, e);
+                }
+            }
+            return plans;
+        }
+        catch (AmazonServiceException e)
+        {
+            throw AwsStepSupport.Translate(e, "DescribeNetworkAcls");
+        }
+    }
+
+    /// <summary>The ACLs associated with the subnets (deduplicated), plus the VPC's default ACL for any subnet with no association.</summary>
+    private async Task<IReadOnlyList<NetworkAcl>> AclsAsync(DatabaseFacts target, CancellationToken cancellationToken)
+    {
+        var ec2 = aws.Ec2;
+        Dictionary<string, NetworkAcl> acls = new(StringComparer.Ordinal);
+        HashSet<string> associated = new(StringComparer.Ordinal);
+        string? nextToken = null;
+        do
+        {
+            var page = await ec2.DescribeNetworkAclsAsync(new DescribeNetworkAclsRequest
+            {
+                Filters = [new Filter("association.subnet-id", [.. target.SubnetIds])],
+                NextToken = nextToken,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var acl in page.NetworkAcls ?? [])
+            {
+                acls.TryAdd(acl.NetworkAclId, acl);
+                associated.UnionWith((acl.Associations ?? []).Select(a => a.SubnetId).OfType<string>());
+            }
+            nextToken = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(nextToken));
+
+        if (target.SubnetIds.Any(s => !associated.Contains(s)) && target.VpcId is not null)
+        {
+            var defaults = await ec2.DescribeNetworkAclsAsync(new DescribeNetworkAclsRequest
+            {
+                Filters = [new Filter("vpc-id", [target.VpcId]), new Filter("default", ["true"])],
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var acl in defaults.NetworkAcls ?? [])
+            {
+                acls.TryAdd(acl.NetworkAclId, acl);
+            }
+        }
+        return [.. acls.Values.OrderBy(a => a.NetworkAclId, StringComparer.Ordinal)];
+    }
+}

@@ -1,0 +1,162 @@
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PrequelBot.Aws.Planning;
+using PrequelBot.Aws.Rds;
+using PrequelBot.Aws.Steps;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Options;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Aws.Tests.Steps;
+
+/// <summary>
+/// The moto server named by <c>Aws__ServiceUrl</c> (scripts/test.sh starts one and exports it with dummy credentials).
+/// Credentials come from the SDK default chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), as in production.
+/// </summary>
+public sealed class MotoFixture : IDisposable
+{
+    public const string MissingServerMessage = "set Aws__ServiceUrl to a moto server; scripts/test.sh does this";
+
+    public MotoFixture()
+    {
+        var serviceUrl = Environment.GetEnvironmentVariable("Aws__ServiceUrl");
+        if (string.IsNullOrWhiteSpace(serviceUrl))
+        {
+            throw new InvalidOperationException(MissingServerMessage);
+        }
+        var region = Environment.GetEnvironmentVariable("Aws__Region") is { Length: > 0 } r ? r : "us-east-1";
+        Endpoint = new AwsEndpoint(Options.Create(new AwsOptions { Region = region, ServiceUrl = serviceUrl }));
+        Clients = new AwsClients(Endpoint);
+        RdsQuery = new RdsQueryClient(Endpoint.Configure(new RdsClientConfig()));
+    }
+
+    public AwsEndpoint Endpoint { get; }
+    public AwsClients Clients { get; }
+    public IAmazonEC2 Ec2 => Clients.Ec2;
+    public IRdsClient Rds => Clients.Rds;
+    /// <summary>Raw Query access for seeding (CreateDBInstance, CreateDBSubnetGroup are test-only).</summary>
+    public RdsQueryClient RdsQuery { get; }
+
+    public void Dispose()
+    {
+        RdsQuery.Dispose();
+        Clients.Dispose();
+    }
+}
+
+/// <summary>One seeded network and database in moto, with unique names.</summary>
+public sealed record SeededDatabase(string InstanceId, string VpcId, string SecurityGroupId, IReadOnlyList<string> SubnetIds, string? CustomAclId);
+
+/// <summary>Seeds moto through the AWS APIs and drives the AWS steps like the engine does.</summary>
+public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
+{
+    private static int _counter;
+
+    public static string UniqueName(string prefix) =>
+        $"{prefix}-{Environment.ProcessId % 1000}-{Interlocked.Increment(ref _counter)}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    public IOptions<PrequelOptions> Prequel { get; } = Options.Create(new PrequelOptions { StaticIps = [.. staticIps] });
+
+    public DiscoverStepHandler Discover => new(moto.Clients, Prequel, NullLogger<DiscoverStepHandler>.Instance);
+    public CreateReplicaStepHandler CreateReplica => new(moto.Clients, new RecheckBackoff(new Random(1)), NullLogger<CreateReplicaStepHandler>.Instance);
+    public WaitReplicaStepHandler WaitReplica => new(moto.Clients, new RecheckBackoff(new Random(1)));
+    public PublicAccessStepHandler PublicAccess => new(moto.Clients, new RecheckBackoff(new Random(1)), NullLogger<PublicAccessStepHandler>.Instance);
+    public SecurityGroupStepHandler SecurityGroup => new(moto.Clients, Prequel, NullLogger<SecurityGroupStepHandler>.Instance);
+    public NetworkAclStepHandler NetworkAcl => new(moto.Clients, Prequel, NullLogger<NetworkAclStepHandler>.Instance);
+
+    public static StepContext Context(string step, string instanceId, OnboardingFacts facts, bool replica = false, bool preview = false, string onboardingId = "ob-test1") => new()
+    {
+        OnboardingId = onboardingId,
+        StepName = step,
+        Request = new OnboardingRequest
+        {
+            DatabaseAlias = instanceId,
+            InstanceIdentifier = instanceId,
+            SourceName = instanceId,
+            Replica = replica,
+            ReplicaId = replica ? instanceId + "-prequel-replica" : null,
+        },
+        Facts = facts,
+        IsPreview = preview,
+        StartedAt = DateTimeOffset.UtcNow,
+    };
+
+    /// <summary>Seeds a VPC with two subnets, a security group, a DB subnet group and a DB instance.</summary>
+    /// <remarks>With <c>customAcl</c>, both subnets are associated with a new custom ACL holding exactly those entries (moto adds none by itself).</remarks>
+    public async Task<SeededDatabase> SeedAsync(string engine = "postgres", bool publiclyAccessible = false, IReadOnlyList<IpPermission>? ingress = null,
+        IReadOnlyList<NetworkAclEntry>? customAcl = null)
+    {
+        var ct = TestContext.Current;
+        var ec2 = moto.Ec2;
+        var vpc = (await ec2.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.20.0.0/16" }, ct)).Vpc;
+        var subnetA = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc.VpcId, CidrBlock = "10.20.1.0/24", AvailabilityZone = "us-east-1a" }, ct)).Subnet;
+        var subnetB = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc.VpcId, CidrBlock = "10.20.2.0/24", AvailabilityZone = "us-east-1b" }, ct)).Subnet;
+        var sgName = UniqueName("db-sg");
+        var sg = await ec2.CreateSecurityGroupAsync(new CreateSecurityGroupRequest { GroupName = sgName, Description = "test database", VpcId = vpc.VpcId }, ct);
+        if (ingress is { Count: > 0 })
+        {
+            await ec2.AuthorizeSecurityGroupIngressAsync(new AuthorizeSecurityGroupIngressRequest { GroupId = sg.GroupId, IpPermissions = [.. ingress] }, ct);
+        }
+        string? aclId = null;
+        if (customAcl is not null)
+        {
+            aclId = (await ec2.CreateNetworkAclAsync(new CreateNetworkAclRequest { VpcId = vpc.VpcId }, ct)).NetworkAcl.NetworkAclId;
+            foreach (var entry in customAcl)
+            {
+                await ec2.CreateNetworkAclEntryAsync(new CreateNetworkAclEntryRequest
+                {
+                    NetworkAclId = aclId, RuleNumber = entry.RuleNumber, Protocol = entry.Protocol, RuleAction = entry.RuleAction,
+                    Egress = entry.Egress, CidrBlock = entry.CidrBlock, PortRange = entry.PortRange,
+                }, ct);
+            }
+            foreach (var subnet in new[] { subnetA, subnetB })
+            {
+                var current = await ec2.DescribeNetworkAclsAsync(new DescribeNetworkAclsRequest { Filters = [new Filter("association.subnet-id", [subnet.SubnetId])] }, ct);
+                var association = current.NetworkAcls.SelectMany(a => a.Associations ?? []).First(a => a.SubnetId == subnet.SubnetId);
+                await ec2.ReplaceNetworkAclAssociationAsync(new ReplaceNetworkAclAssociationRequest { AssociationId = association.NetworkAclAssociationId, NetworkAclId = aclId }, ct);
+            }
+        }
+        var subnetGroup = UniqueName("db-subnets");
+        await moto.RdsQuery.InvokeActionAsync("CreateDBSubnetGroup",
+        [
+            new("DBSubnetGroupName", subnetGroup), new("DBSubnetGroupDescription", "test"),
+            new("SubnetIds.SubnetIdentifier.1", subnetA.SubnetId), new("SubnetIds.SubnetIdentifier.2", subnetB.SubnetId),
+        ], ct);
+        var instanceId = UniqueName(engine == "postgres" ? "pg" : engine);
+        await moto.RdsQuery.InvokeActionAsync("CreateDBInstance",
+        [
+            new("DBInstanceIdentifier", instanceId), new("DBInstanceClass", "db.t3.micro"), new("Engine", engine),
+            new("MasterUsername", "admin_user"), new("MasterUserPassword", "not-a-real-secret-1"), new("AllocatedStorage", "20"),
+            new("DBSubnetGroupName", subnetGroup), new("VpcSecurityGroupIds.VpcSecurityGroupId.1", sg.GroupId),
+            new("PubliclyAccessible", publiclyAccessible ? "true" : "false"), new("BackupRetentionPeriod", "1"),
+        ], ct);
+        return new SeededDatabase(instanceId, vpc.VpcId, sg.GroupId, [subnetA.SubnetId, subnetB.SubnetId], aclId);
+    }
+
+    /// <summary>Plans each step and applies the ones with changes, like the engine after approval. Returns the plans.</summary>
+    public static async Task<IReadOnlyList<StepPlan>> RunAsync(IEnumerable<IStepHandler> handlers, Func<string, StepContext> context)
+    {
+        List<StepPlan> plans = [];
+        foreach (var handler in handlers)
+        {
+            var ctx = context(handler.StepName);
+            var plan = await handler.PlanAsync(ctx, TestContext.Current);
+            plans.Add(plan);
+            if (plan.HasChanges)
+            {
+                var result = await handler.ApplyAsync(ctx, TestContext.Current);
+                Assert.True(result.Outcome == StepOutcome.Done, $"{handler.StepName}: {result.Outcome} {result.Message}");
+            }
+        }
+        return plans;
+    }
+}
+
+/// <summary>The test's cancellation token (xunit 2 has none; a generous bound keeps a hung moto from hanging CI).</summary>
+internal static class TestContext
+{
+    private static readonly CancellationTokenSource Timeout = new(TimeSpan.FromMinutes(5));
+    public static CancellationToken Current => Timeout.Token;
+}

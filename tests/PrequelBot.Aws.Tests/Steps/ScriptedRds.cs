@@ -1,0 +1,18 @@
+using PrequelBot.Aws.Rds;
+
+namespace PrequelBot.Aws.Tests.Steps;
+
+/// <summary>Answers DescribeDBInstances from a script, one entry per call; other calls are not expected.</summary>
+public sealed class ScriptedRds(params RdsDbInstance?[] answers) : IRdsClient
+{
+    private int _calls;
+    public int Calls => _calls;
+
+    public Task<RdsDbInstance?> DescribeDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken) =>
+        Task.FromResult(answers[Math.Min(Interlocked.Increment(ref _calls) - 1, answers.Length - 1)]);
+
+    public Task<RdsDbInstance> CreateDBInstanceReadReplicaAsync(CreateReadReplicaRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken) => throw new NotSupportedException();
+}
+
