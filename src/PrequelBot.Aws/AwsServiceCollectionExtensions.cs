@@ -19,6 +19,7 @@ public static class AwsServiceCollectionExtensions
     public static IServiceCollection AddAwsSteps(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddPrequelSettings();
         services.AddOptions<AwsOptions>().BindConfiguration(AwsOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AwsOptions>, AwsOptionsValidator>());
         services.TryAddSingleton<AwsEndpoint>();

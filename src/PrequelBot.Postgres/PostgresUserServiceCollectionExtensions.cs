@@ -22,7 +22,7 @@ public static class PostgresUserServiceCollectionExtensions
         services.AddLogging();
         // DatabasesOptions is bound by the host; a present-but-invalid AdminConnectionString fails start-up naming its key.
         services.AddOptions<DatabasesOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, DatabasesOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, AdminConnectionStringValidator>());
         services.TryAddSingleton<AdminConnectionSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateUserStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, VerifyAccessStepHandler>());

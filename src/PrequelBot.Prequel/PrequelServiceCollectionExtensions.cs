@@ -26,8 +26,7 @@ public static class PrequelServiceCollectionExtensions
             return services;
         }
         services.AddLogging();
-        services.AddOptions<PrequelOptions>().BindConfiguration(PrequelOptions.Section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrequelOptions>, PrequelOptionsValidator>());
+        services.AddPrequelSettings();
         services.AddOptions<PrequelRetryOptions>();
 
         services.AddHttpClient(PrequelClient.HttpClientName, (sp, client) =>

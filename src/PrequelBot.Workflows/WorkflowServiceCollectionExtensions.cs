@@ -22,8 +22,11 @@ public static class WorkflowServiceCollectionExtensions
     public static IServiceCollection AddPrequelWorkflows(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // Binding twice would append configured lists (approvers) twice: register once.
+        if (services.Any(d => d.ServiceType == typeof(WorkflowsMarker))) return services;
+        services.AddSingleton<WorkflowsMarker>();
+        services.AddPrequelSettings();
         services.AddOptions<ApprovalOptions>().BindConfiguration(ApprovalOptions.Section).ValidateOnStart();
-        services.AddOptions<PrequelOptions>().BindConfiguration(PrequelOptions.Section).ValidateOnStart();
         services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section).ValidateOnStart();
         services.AddOptions<DatabasesOptions>()
             .Configure<IConfiguration>((options, configuration) =>
@@ -33,7 +36,6 @@ public static class WorkflowServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApprovalOptions>, ApprovalOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrequelOptions>, PrequelOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, DatabasesOptionsValidator>());
 
@@ -57,4 +59,22 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<ISecretStore, DataProtectionSecretStore>();
         return services;
     }
+
+    /// <summary>
+    /// Binds and validates the shared <c>Prequel</c> section once, however many projects ask for it (the AWS steps
+    /// need its static IPs, the Prequel client the rest). A second binding would append <c>StaticIps</c> twice.
+    /// </summary>
+    public static IServiceCollection AddPrequelSettings(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(PrequelSettingsMarker))) return services;
+        services.AddSingleton<PrequelSettingsMarker>();
+        services.AddOptions<PrequelOptions>().BindConfiguration(PrequelOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrequelOptions>, PrequelOptionsValidator>());
+        return services;
+    }
+
+    private sealed class WorkflowsMarker;
+
+    private sealed class PrequelSettingsMarker;
 }

@@ -14,6 +14,7 @@ public sealed partial class ApprovalService(
     OnboardingUpdater updater,
     ApprovalPolicy policy,
     IWorkScheduler scheduler,
+    ISecretStore secrets,
     TimeProvider time,
     ILogger<ApprovalService> logger) : IApprovalDecider
 {
@@ -75,6 +76,8 @@ public sealed partial class ApprovalService(
         }, cancellationToken).ConfigureAwait(false);
 
         if (saved is not null && stepToRun is not null) scheduler.RunApprovedStep(onboardingId, stepToRun);
+        if (saved is not null && saved.Onboarding.State == OnboardingStates.Rejected)
+            await secrets.EraseAsync(onboardingId, cancellationToken).ConfigureAwait(false);
         var result = outcome ?? new DecisionResult(DecisionOutcome.NotFound, "That approval prompt is not known to PrequelBot.");
         LogDecision(logger, onboardingId, approvalId, actor.Platform, actor.Id, approve, result.Outcome);
         return result;

@@ -19,6 +19,7 @@ public sealed partial class OnboardingCommands(
     StepHandlerRegistry handlers,
     ApprovalPolicy policy,
     IWorkScheduler scheduler,
+    ISecretStore secrets,
     IOptionsMonitor<DatabasesOptions> databases,
     TimeProvider time,
     ILogger<OnboardingCommands> logger) : IChatCommandHandler
@@ -223,6 +224,7 @@ public sealed partial class OnboardingCommands(
             audit.Add(updater.Audit(ob.Id, actor.ToString(), "cancelled"));
             return OnboardingUpdater.Change.Save;
         }, cancellationToken).ConfigureAwait(false);
+        if (saved is not null) await secrets.EraseAsync(onboardingId, cancellationToken).ConfigureAwait(false);
         if (saved is not null) return new CommandReply($"Cancelled {onboardingId}. Changes already made stay in place; nothing more will change.");
         return reply ?? CommandReply.Error($"No onboarding {onboardingId}.");
     }

@@ -15,6 +15,7 @@ public sealed partial class Reconciler(
     IStateStore store,
     OnboardingUpdater updater,
     IWorkScheduler scheduler,
+    ISecretStore secrets,
     StorageTopology topology,
     IOptionsMonitor<WorkflowOptions> options,
     TimeProvider time,
@@ -102,6 +103,7 @@ public sealed partial class Reconciler(
             audit.Add(updater.Audit(agg.Id, AuditEvent.System, "cancelled", "approval timeout"));
             return OnboardingUpdater.Change.Save;
         }, cancellationToken).ConfigureAwait(false);
+        await secrets.EraseAsync(onboardingId, cancellationToken).ConfigureAwait(false);
         LogExpired(logger, onboardingId);
     }
 

@@ -19,6 +19,7 @@ public sealed partial class StepRunner(
     StepHandlerRegistry handlers,
     ApprovalPolicy policy,
     IWorkScheduler scheduler,
+    ISecretStore secrets,
     IOptionsMonitor<WorkflowOptions> options,
     TimeProvider time,
     ILogger<StepRunner> logger)
@@ -59,6 +60,8 @@ public sealed partial class StepRunner(
 
     private async Task CompleteAsync(string onboardingId, CancellationToken cancellationToken)
     {
+        // The password has reached Prequel (or was never needed): nothing may keep it any longer.
+        await secrets.EraseAsync(onboardingId, cancellationToken).ConfigureAwait(false);
         await updater.UpdateAsync(onboardingId, (agg, audit) =>
         {
             var ob = agg.Onboarding;
@@ -92,9 +95,10 @@ public sealed partial class StepRunner(
         }
 
         StepPlan plan;
+        var context = Context(aggregate, step);
         try
         {
-            plan = await handler.PlanAsync(Context(aggregate, step), cancellationToken).ConfigureAwait(false);
+            plan = await handler.PlanAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (StepFailedException e)
         {
@@ -121,6 +125,8 @@ public sealed partial class StepRunner(
             s.Errors = 0;
             if (!plan.HasChanges)
             {
+                // What planning learned (e.g. the id of a Prequel source that already exists) is kept.
+                ob.Facts = context.Facts;
                 s.State = StepStates.AlreadyInPlace;
                 s.Detail = plan.Detail ?? "already in place";
                 s.FinishedAt = now;

@@ -8,7 +8,7 @@ namespace PrequelBot.Postgres;
 /// Start-up check of <c>Databases:&lt;alias&gt;:AdminConnectionString</c>: a value that is present must parse as an
 /// Npgsql connection string with a Host. The message names the key, never the value.
 /// </summary>
-public sealed class DatabasesOptionsValidator : IValidateOptions<DatabasesOptions>
+public sealed class AdminConnectionStringValidator : IValidateOptions<DatabasesOptions>
 {
     public ValidateOptionsResult Validate(string? name, DatabasesOptions options)
     {
