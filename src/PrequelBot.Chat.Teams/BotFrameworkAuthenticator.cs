@@ -10,8 +10,8 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace PrequelBot.Chat.Teams;
 
-/// <summary>Outcome of inbound authentication: 200-able, 401 or 403.</summary>
-internal enum InboundAuthOutcome { Accepted, Unauthorized, Forbidden }
+/// <summary>Outcome of inbound authentication: accepted, 401, 403, or 503 when the signing keys cannot be fetched.</summary>
+internal enum InboundAuthOutcome { Accepted, Unauthorized, Forbidden, KeysUnavailable }
 
 /// <summary>A validated channel token: the claims the activity must then agree with.</summary>
 internal sealed record ChannelToken(string? ServiceUrlClaim, IReadOnlySet<string> Endorsements, bool Anonymous);
@@ -33,6 +33,10 @@ internal sealed partial class BotFrameworkAuthenticator
     private readonly ILogger<BotFrameworkAuthenticator> _logger;
     private readonly ConfigurationManager<OpenIdConnectConfiguration> _metadata;
     private readonly JsonWebTokenHandler _handler = new();
+    private static readonly TimeSpan RefreshThrottle = ConfigurationManager<OpenIdConnectConfiguration>.DefaultRefreshInterval;
+    private static readonly TimeSpan RefreshWait = TimeSpan.FromSeconds(3);
+    private readonly Lock _refreshLock = new();
+    private DateTimeOffset _lastRefreshRequest = DateTimeOffset.MinValue;
 
     public BotFrameworkAuthenticator(IOptions<TeamsOptions> options, IHttpClientFactory httpClientFactory,
         IHostEnvironment environment, ILogger<BotFrameworkAuthenticator> logger)
@@ -76,10 +80,13 @@ internal sealed partial class BotFrameworkAuthenticator
             var result = await ValidateAsync(header.Parameter, config).ConfigureAwait(false);
             if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
             {
-                // New keys may appear at any time: refresh once (throttled by the manager) and try again.
-                _metadata.RequestRefresh();
-                config = await _metadata.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
-                result = await ValidateAsync(header.Parameter, config).ConfigureAwait(false);
+                // New keys may appear at any time: refresh once (throttled) and try again.
+                var refreshed = await RefreshKeysAsync(config, cancellationToken).ConfigureAwait(false);
+                if (!ReferenceEquals(refreshed, config))
+                {
+                    config = refreshed;
+                    result = await ValidateAsync(header.Parameter, config).ConfigureAwait(false);
+                }
             }
             if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
             {
@@ -91,9 +98,9 @@ internal sealed partial class BotFrameworkAuthenticator
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Metadata unreachable or unreadable: fail closed.
+            // Metadata unreachable or unreadable: fail closed, but say it is our side (503) so the channel may retry.
             LogMetadataFailed(_logger, ex.GetType().Name, ex);
-            return (InboundAuthOutcome.Unauthorized, null);
+            return (InboundAuthOutcome.KeysUnavailable, null);
         }
     }
 
@@ -113,6 +120,30 @@ internal sealed partial class BotFrameworkAuthenticator
             return InboundAuthOutcome.Forbidden;
         }
         return InboundAuthOutcome.Accepted;
+    }
+
+    /// <summary>
+    /// Asks the manager for new keys, at most once per <see cref="RefreshThrottle"/> (the manager's own throttle), and
+    /// waits briefly for its background refresh (Microsoft.IdentityModel 8 refreshes off the request path).
+    /// Returns the configuration in effect afterwards (the same instance when nothing new arrived).
+    /// </summary>
+    private async Task<OpenIdConnectConfiguration> RefreshKeysAsync(OpenIdConnectConfiguration current, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        lock (_refreshLock)
+        {
+            if (now - _lastRefreshRequest < RefreshThrottle) return current;
+            _lastRefreshRequest = now;
+        }
+        _metadata.RequestRefresh();
+        var deadline = now + RefreshWait;
+        var config = current;
+        while (ReferenceEquals(config, current) && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            config = await _metadata.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return config;
     }
 
     private Task<TokenValidationResult> ValidateAsync(string token, OpenIdConnectConfiguration config) =>

@@ -28,6 +28,7 @@ public static class TeamsEndpoints
         TeamsActivityQueue queue, CancellationToken cancellationToken)
     {
         var (outcome, token) = await authenticator.ValidateTokenAsync(request.Headers.Authorization.ToString(), cancellationToken).ConfigureAwait(false);
+        if (outcome == InboundAuthOutcome.KeysUnavailable) return TypedResults.StatusCode(StatusCodes.Status503ServiceUnavailable);
         if (outcome != InboundAuthOutcome.Accepted || token is null) return TypedResults.Unauthorized();
 
         var activity = await ReadActivityAsync(request, cancellationToken).ConfigureAwait(false);

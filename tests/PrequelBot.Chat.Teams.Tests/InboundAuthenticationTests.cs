@@ -96,12 +96,37 @@ public sealed class InboundAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unreachable_signing_keys_fail_closed_with_503()
+    {
+        var token = _bot.ValidToken();
+        await _bot.Authority.DisposeAsync();
+
+        using var response = await _bot.PostAsync(_bot.Activity(text: "status"), token);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Empty(_bot.Commands.Requests);
+    }
+
+    [Fact]
     public async Task Token_expired_within_the_five_minute_skew_is_accepted()
     {
         var token = _bot.Authority.MintToken(_bot.Connector.ServiceUrl, notBefore: DateTime.UtcNow.AddMinutes(-30), expires: DateTime.UtcNow.AddMinutes(-4));
 
         using var response = await _bot.PostAsync(_bot.Activity(text: "status"), token);
 
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Key_published_after_start_is_picked_up_on_its_first_token()
+    {
+        using var first = await _bot.PostAsync(_bot.Activity(type: "typing"), _bot.ValidToken());
+        _bot.Authority.RotateIn("test-key-4", "msteams");
+        var token = _bot.Authority.MintToken(_bot.Connector.ServiceUrl, kid: "test-key-4");
+
+        using var response = await _bot.PostAsync(_bot.Activity(type: "typing"), token);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 

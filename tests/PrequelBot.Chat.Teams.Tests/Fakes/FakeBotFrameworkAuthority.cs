@@ -32,7 +32,12 @@ public sealed class FakeBotFrameworkAuthority : IAsyncDisposable
         [UnendorsedKey] = RSA.Create(2048),
     });
     private static readonly Lazy<RSA> SharedStrangerKey = new(() => RSA.Create(2048));
-    private readonly Dictionary<string, RSA> _keys = SharedKeys.Value;
+    private readonly Dictionary<string, RSA> _keys = new(SharedKeys.Value);
+    private readonly Dictionary<string, string[]> _endorsements = new()
+    {
+        [EndorsedKey] = ["msteams"],
+        [WebchatKey] = ["webchat"],
+    };
 
     /// <summary>An RSA key that is not in the JWKS.</summary>
     public static RSA StrangerKey => SharedStrangerKey.Value;
@@ -69,12 +74,13 @@ public sealed class FakeBotFrameworkAuthority : IAsyncDisposable
         app.MapGet("/v1/.well-known/keys", () =>
         {
             var keys = new JsonArray();
+            lock (_keys)
             foreach (var (kid, rsa) in _keys)
             {
                 var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(rsa.ExportParameters(false)));
                 var key = new JsonObject { ["kty"] = "RSA", ["use"] = "sig", ["kid"] = kid, ["n"] = jwk.N, ["e"] = jwk.E };
-                if (kid == EndorsedKey) key["endorsements"] = new JsonArray("msteams");
-                if (kid == WebchatKey) key["endorsements"] = new JsonArray("webchat");
+                if (_endorsements.TryGetValue(kid, out var channels))
+                    key["endorsements"] = new JsonArray([.. channels.Select(c => (JsonNode)c)]);
                 keys.Add(key);
             }
             return Results.Json(new JsonObject { ["keys"] = keys });
@@ -93,6 +99,16 @@ public sealed class FakeBotFrameworkAuthority : IAsyncDisposable
         });
     }
 
+    /// <summary>Publishes <see cref="StrangerKey"/> under <paramref name="kid"/> (key rotation): tokens signed with it validate once the bot refreshes its keys.</summary>
+    public void RotateIn(string kid, params string[] endorsements)
+    {
+        lock (_keys)
+        {
+            _keys[kid] = StrangerKey;
+            _endorsements[kid] = endorsements;
+        }
+    }
+
     /// <summary>Mints a channel→bot token; every part can be made wrong for negative tests.</summary>
     public string MintToken(string serviceUrl, string? audience = AppId, string issuer = Issuer, string kid = EndorsedKey,
         DateTime? notBefore = null, DateTime? expires = null, RSA? signWith = null, bool includeServiceUrl = true)
@@ -102,6 +118,8 @@ public sealed class FakeBotFrameworkAuthority : IAsyncDisposable
         if (includeServiceUrl) claims["serviceurl"] = serviceUrl;
         var nbf = notBefore ?? now.AddMinutes(-1);
         var exp = expires ?? now.AddMinutes(30);
+        RSA key;
+        lock (_keys) key = signWith ?? _keys[kid];
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = issuer,
@@ -110,7 +128,7 @@ public sealed class FakeBotFrameworkAuthority : IAsyncDisposable
             IssuedAt = nbf < exp ? nbf : exp.AddMinutes(-1),
             Expires = exp,
             Claims = claims,
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(signWith ?? _keys[kid]) { KeyId = kid }, SecurityAlgorithms.RsaSha256),
+            SigningCredentials = new SigningCredentials(new RsaSecurityKey(key) { KeyId = kid }, SecurityAlgorithms.RsaSha256),
         });
     }
 
@@ -140,5 +158,6 @@ public sealed class FakeBotFrameworkAuthority : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_app is not null) await _app.DisposeAsync();
+        _app = null;
     }
 }

@@ -101,5 +101,6 @@ public sealed class FakeConnector : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_app is not null) await _app.DisposeAsync();
+        _app = null;
     }
 }
