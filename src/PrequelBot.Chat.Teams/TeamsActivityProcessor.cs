@@ -23,6 +23,8 @@ internal sealed partial class TeamsActivityProcessor(
         "connect <db> [--replica] [--schemas s1,s2] [--tables schema.table,...] [--user name] [--source-name name]\n" +
         "plan <db> [same options]\nstatus [<onboarding-id>]\ncancel <onboarding-id>\nretry <onboarding-id>\nhelp";
 
+    public const string CommandFailedText = "Sorry, PrequelBot could not run that command. The operators can find the details in its logs.";
+
     public async Task ProcessAsync(Activity activity, CancellationToken cancellationToken)
     {
         switch (activity.Type)
@@ -46,7 +48,17 @@ internal sealed partial class TeamsActivityProcessor(
         var user = User(activity);
         var conversation = new ConversationRef(ChatPlatforms.Teams, activity.Conversation!.Id!, TeamsAdapterData.FromActivity(activity).ToJson());
         LogCommand(logger, user.Id, conversation.ConversationId);
-        var reply = await commands.HandleAsync(new ChatRequest(user, conversation, text), cancellationToken).ConfigureAwait(false);
+        CommandReply reply;
+        try
+        {
+            reply = await commands.HandleAsync(new ChatRequest(user, conversation, text), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The handler promises not to throw for user input; anything else is ours. Say so without details.
+            LogCommandFailed(logger, conversation.ConversationId, ex);
+            reply = CommandReply.Error(CommandFailedText);
+        }
         var card = reply.Checklist is { } checklist ? AdaptiveCards.Onboarding(checklist)
             : reply.Plan is { } plan ? AdaptiveCards.Plan(plan)
             : reply.Onboardings is { } list ? AdaptiveCards.Onboardings(list)
@@ -91,6 +103,9 @@ internal sealed partial class TeamsActivityProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Teams command from {UserId} in {ConversationId}")]
     private static partial void LogCommand(ILogger logger, string userId, string conversationId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Teams command in {ConversationId} failed")]
+    private static partial void LogCommandFailed(ILogger logger, string conversationId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Teams click on approval {ApprovalId} by {UserId}: {Outcome}")]
     private static partial void LogDecision(ILogger logger, string approvalId, string userId, DecisionOutcome outcome);

@@ -124,6 +124,39 @@ public sealed class ActivityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Handler_failure_is_answered_with_a_generic_error_and_no_details()
+    {
+        _bot.Commands.Reply = _ => throw new InvalidOperationException("Host=db;Password=hunter2");
+
+        await _bot.PostAsync(_bot.Activity(text: "<at>PrequelBot</at> status"), _bot.ValidToken());
+        var reply = Assert.Single(await _bot.Connector.WaitForDeliveriesAsync(1));
+
+        Assert.Equal(TeamsActivityProcessor.CommandFailedText, (string?)reply.Body["text"]);
+        Assert.DoesNotContain("hunter2", reply.Body.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Other_invokes_get_501()
+    {
+        var activity = _bot.Activity(type: "invoke");
+        activity["name"] = "composeExtension/query";
+
+        using var response = await _bot.PostAsync(activity, _bot.ValidToken());
+
+        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
+        Assert.Empty(_bot.Commands.Requests);
+    }
+
+    [Fact]
+    public async Task Oversized_activity_is_rejected_with_400()
+    {
+        using var response = await _bot.PostAsync(_bot.Activity(text: new string('x', 600 * 1024)), _bot.ValidToken());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(_bot.Commands.Requests);
+    }
+
+    [Fact]
     public async Task Action_execute_invoke_gets_200_with_a_not_supported_body()
     {
         var activity = _bot.Activity(type: "invoke");

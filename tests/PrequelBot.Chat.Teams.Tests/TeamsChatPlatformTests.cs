@@ -82,6 +82,18 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
         Assert.Equal(0, _bot.Authority.BadTokenRequests);
     }
 
+    [Fact]
+    public async Task Concurrent_sends_share_one_token_request()
+    {
+        var sends = Enumerable.Range(0, 6).Select(_ =>
+            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None));
+
+        await Task.WhenAll(sends);
+
+        Assert.Equal(6, _bot.Connector.Delivered.Count);
+        Assert.Equal(1, _bot.Authority.TokenRequests);
+    }
+
     [Theory]
     [InlineData(429)]
     [InlineData(412)]

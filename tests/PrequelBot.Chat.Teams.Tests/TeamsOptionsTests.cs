@@ -21,7 +21,9 @@ public sealed class TeamsOptionsTests
     [InlineData("Teams:OpenIdMetadataUrl", "not a url", "Teams:OpenIdMetadataUrl must be an absolute http(s) URL")]
     [InlineData("Teams:OpenIdMetadataUrl", "ftp://login.botframework.com/x", "Teams:OpenIdMetadataUrl must be an absolute http(s) URL")]
     [InlineData("Teams:TokenEndpoint", "/relative/token", "Teams:TokenEndpoint must be an absolute http(s) URL")]
-    public void Present_but_invalid_url_fails_naming_the_key(string key, string value, string message)
+    [InlineData("Teams:TenantId", "contoso.com/../evil", "Teams:TenantId must be a GUID or a domain name")]
+    [InlineData("Teams:AppPassword", "secret-without-app-id", "Teams:AppId must be set when Teams:AppPassword is set")]
+    public void Present_but_invalid_value_fails_naming_the_key(string key, string value, string message)
     {
         using var provider = Build(new() { [key] = value });
 
