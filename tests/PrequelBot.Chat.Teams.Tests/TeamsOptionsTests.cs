@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -75,5 +76,22 @@ public sealed class TeamsOptionsTests
 
         Assert.Single(provider.GetServices<IChatPlatform>());
         Assert.Single(provider.GetServices<IIntegrationStatus>());
+    }
+}
+
+public sealed class TeamsStartupTests
+{
+    [Fact]
+    public async Task Host_with_an_invalid_teams_url_does_not_start()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Teams:TokenEndpoint"] = "login.example.com/token" });
+        builder.Services.AddTeamsChat();
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Teams:TokenEndpoint must be an absolute http(s) URL", error.Message, StringComparison.Ordinal);
     }
 }
