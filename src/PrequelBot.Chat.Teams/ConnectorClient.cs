@@ -32,22 +32,23 @@ public sealed class TeamsConnectorException(HttpStatusCode status, string? error
 /// one stored from an authenticated activity. Transient failures are retried by the HTTP pipeline; a Connector 401 refreshes
 /// the token once; an exhausted 429 throws <see cref="ChatDeliveryDelayedException"/>.
 /// </summary>
-internal sealed partial class ConnectorClient(IHttpClientFactory httpClientFactory, ConnectorTokenProvider tokens, ILogger<ConnectorClient> logger)
+internal sealed partial class ConnectorClient(
+    IHttpClientFactory httpClientFactory, ConnectorTokenProvider tokens, ConversationSendLimiter limiter, ILogger<ConnectorClient> logger)
 {
     public const string HttpClientName = "PrequelBot.Teams.Connector";
     private static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>POST v3/conversations/{id}/activities; returns the new activity id.</summary>
     public Task<string> SendAsync(string serviceUrl, string conversationId, JsonObject activity, CancellationToken cancellationToken) =>
-        SendRequiringIdAsync(HttpMethod.Post, ActivitiesUri(serviceUrl, conversationId, null), activity, cancellationToken);
+        SendRequiringIdAsync(HttpMethod.Post, conversationId, ActivitiesUri(serviceUrl, conversationId, null), activity, cancellationToken);
 
     /// <summary>POST v3/conversations/{id}/activities/{activityId}; returns the new activity id.</summary>
     public Task<string> ReplyAsync(string serviceUrl, string conversationId, string activityId, JsonObject activity, CancellationToken cancellationToken) =>
-        SendRequiringIdAsync(HttpMethod.Post, ActivitiesUri(serviceUrl, conversationId, activityId), activity, cancellationToken);
+        SendRequiringIdAsync(HttpMethod.Post, conversationId, ActivitiesUri(serviceUrl, conversationId, activityId), activity, cancellationToken);
 
     /// <summary>PUT v3/conversations/{id}/activities/{activityId}: replaces the activity. Safe to repeat.</summary>
     public async Task UpdateAsync(string serviceUrl, string conversationId, string activityId, JsonObject activity, CancellationToken cancellationToken) =>
-        await SendCoreAsync(HttpMethod.Put, ActivitiesUri(serviceUrl, conversationId, activityId), activity, cancellationToken).ConfigureAwait(false);
+        await SendCoreAsync(HttpMethod.Put, conversationId, ActivitiesUri(serviceUrl, conversationId, activityId), activity, cancellationToken).ConfigureAwait(false);
 
     internal static Uri ActivitiesUri(string serviceUrl, string conversationId, string? activityId)
     {
@@ -59,13 +60,14 @@ internal sealed partial class ConnectorClient(IHttpClientFactory httpClientFacto
         return new Uri(root, path);
     }
 
-    private async Task<string> SendRequiringIdAsync(HttpMethod method, Uri uri, JsonObject activity, CancellationToken cancellationToken) =>
-        await SendCoreAsync(method, uri, activity, cancellationToken).ConfigureAwait(false)
+    private async Task<string> SendRequiringIdAsync(HttpMethod method, string conversationId, Uri uri, JsonObject activity, CancellationToken cancellationToken) =>
+        await SendCoreAsync(method, conversationId, uri, activity, cancellationToken).ConfigureAwait(false)
         ?? throw new TeamsConnectorException(HttpStatusCode.OK, null, "The Teams Connector answered without an activity id.");
 
-    private async Task<string?> SendCoreAsync(HttpMethod method, Uri uri, JsonObject activity, CancellationToken cancellationToken)
+    private async Task<string?> SendCoreAsync(HttpMethod method, string conversationId, Uri uri, JsonObject activity, CancellationToken cancellationToken)
     {
         var json = activity.ToJsonString(TeamsJson.Options);
+        using var slot = await limiter.AcquireAsync(conversationId, cancellationToken).ConfigureAwait(false);
         var http = httpClientFactory.CreateClient(HttpClientName);
         for (var attempt = 1; ; attempt++)
         {

@@ -30,6 +30,7 @@ public static class TeamsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BotFrameworkAuthenticator>();
         services.TryAddSingleton<ConnectorTokenProvider>();
+        services.TryAddSingleton<ConversationSendLimiter>();
         services.TryAddSingleton<ConnectorClient>();
         services.TryAddSingleton<TeamsActivityQueue>();
         services.TryAddScoped<TeamsActivityProcessor>();

@@ -94,6 +94,19 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
         Assert.Equal(1, _bot.Authority.TokenRequests);
     }
 
+    [Fact]
+    public async Task Bursts_to_one_conversation_are_paced_under_the_teams_limit()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var i = 0; i < 9; i++)
+            await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None);
+
+        // 8 per 2 s: the ninth send waits for a slot in the window (sliding, 4 segments of 0.5 s).
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"nine sends took only {clock.Elapsed}");
+        Assert.Equal(9, _bot.Connector.Delivered.Count);
+    }
+
     [Theory]
     [InlineData(429)]
     [InlineData(412)]
