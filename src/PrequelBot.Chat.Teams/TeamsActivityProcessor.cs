@@ -16,12 +16,10 @@ internal sealed partial class TeamsActivityProcessor(
     IChatCommandHandler commands, IApprovalDecider approvals, ConnectorClient connector,
     IOptions<TeamsOptions> options, ILogger<TeamsActivityProcessor> logger)
 {
-    /// <summary>Until the command parser's help text lands in this adapter's references.</summary>
-    public const string WelcomeText =
-        "Hi, I'm PrequelBot. I connect RDS/Aurora PostgreSQL databases to Prequel, asking an approver before every change.\n" +
-        "Commands (mention me first in channels):\n" +
-        "connect <db> [--replica] [--schemas s1,s2] [--tables schema.table,...] [--user name] [--source-name name]\n" +
-        "plan <db> [same options]\nstatus [<onboarding-id>]\ncancel <onboarding-id>\nretry <onboarding-id>\nhelp";
+    /// <summary>Posted when the bot is added to a conversation: what it does, then the command help.</summary>
+    public static readonly string WelcomeText =
+        "Hi, I'm PrequelBot. I connect RDS/Aurora PostgreSQL databases to Prequel, asking an approver before every change. " +
+        "Mention me first in channels.\n" + PrequelBot.Commands.CommandParser.HelpText;
 
     public const string CommandFailedText = "Sorry, PrequelBot could not run that command. The operators can find the details in its logs.";
 
