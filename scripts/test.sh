@@ -61,6 +61,7 @@ fi
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  cd / || true
   if [ -n "$test_pid" ]; then
     log "interrupted: stopping dotnet test"
     kill "$test_pid" 2>/dev/null || true
@@ -87,6 +88,7 @@ chmod 600 "$tmp_dir/pwfile"
 if [ "${#run_as_pg[@]}" -gt 0 ]; then chown -R postgres: "$tmp_dir"; fi
 
 log "starting PostgreSQL on 127.0.0.1:$pg_port"
+cd "$tmp_dir" # the postgres OS user may not be allowed into the repository (e.g. a clone under /root)
 "${run_as_pg[@]}" "$pg_bin/initdb" -D "$pg_data" -U postgres --pwfile="$tmp_dir/pwfile" \
   --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$tmp_dir/initdb.log" 2>&1 \
   || { cat "$tmp_dir/initdb.log" >&2; die "initdb failed"; }
@@ -98,6 +100,7 @@ pg_started=1
   || { cat "$tmp_dir/postgres.log" >&2; die "PostgreSQL did not start"; }
 PGPASSWORD="$pg_password" "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc 'select 1' >/dev/null \
   || die "PostgreSQL started but refused a password login over TCP on 127.0.0.1:$pg_port"
+cd "$repo_root"
 export PREQUELBOT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_password;Database=postgres"
 
 moto_port="$(free_port)"
