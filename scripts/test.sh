@@ -51,6 +51,7 @@ tmp_dir="$(mktemp -d "${TMPDIR:-/tmp}/prequelbot-test.XXXXXX")"
 pg_data="$tmp_dir/pgdata"
 moto_pid=""
 pg_started=""
+test_pid=""
 run_as_pg=()
 if [ "$(id -u)" -eq 0 ]; then
   id postgres >/dev/null 2>&1 || die "running as root but there is no 'postgres' OS user to own the cluster"
@@ -60,6 +61,12 @@ fi
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  cd / || true
+  if [ -n "$test_pid" ]; then
+    log "interrupted: stopping dotnet test"
+    kill "$test_pid" 2>/dev/null || true
+    wait "$test_pid" 2>/dev/null || true
+  fi
   if [ -n "$moto_pid" ]; then
     kill "$moto_pid" 2>/dev/null || true
     wait "$moto_pid" 2>/dev/null || true
@@ -81,6 +88,7 @@ chmod 600 "$tmp_dir/pwfile"
 if [ "${#run_as_pg[@]}" -gt 0 ]; then chown -R postgres: "$tmp_dir"; fi
 
 log "starting PostgreSQL on 127.0.0.1:$pg_port"
+cd "$tmp_dir" # the postgres OS user may not be allowed into the repository (e.g. a clone under /root)
 "${run_as_pg[@]}" "$pg_bin/initdb" -D "$pg_data" -U postgres --pwfile="$tmp_dir/pwfile" \
   --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$tmp_dir/initdb.log" 2>&1 \
   || { cat "$tmp_dir/initdb.log" >&2; die "initdb failed"; }
@@ -90,6 +98,9 @@ pg_started=1
   -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$tmp_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
   start >/dev/null \
   || { cat "$tmp_dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+PGPASSWORD="$pg_password" "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc 'select 1' >/dev/null \
+  || die "PostgreSQL started but refused a password login over TCP on 127.0.0.1:$pg_port"
+cd "$repo_root"
 export PREQUELBOT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_password;Database=postgres"
 
 moto_port="$(free_port)"
@@ -113,10 +124,14 @@ export AWS_EC2_METADATA_DISABLED=true
 
 # 6. The tests -----------------------------------------------------------------------------------
 log "running dotnet test PrequelBot.sln -c Release $*"
+# In the background and waited for, so that an interrupt reaches the trap at once.
+dotnet test PrequelBot.sln -c Release "$@" &
+test_pid=$!
 set +e
-dotnet test PrequelBot.sln -c Release "$@"
+wait "$test_pid"
 test_rc=$?
 set -e
+test_pid=""
 if [ "$test_rc" -eq 0 ]; then
   log "SUMMARY: all tests passed (dotnet test exit code 0)"
 else

@@ -14,7 +14,7 @@ public static class CommandParser
         connect <db> [options]   plan each change, ask an approver, then apply it step by step
         plan <db> [options]      show what connect would change; changes nothing, asks no approval
         status [<onboarding-id>] no id: active and recent onboardings; with an id: its step checklist
-        cancel <onboarding-id>   stop an onboarding; steps already applied stay
+        cancel <onboarding-id>   stop an onboarding: no further step runs
         retry <onboarding-id>    re-run the failed step
         help                     this text
 
