@@ -181,7 +181,7 @@ public sealed class PrequelRegistrationTests
 
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<PrequelOptions>>().Value);
 
-        Assert.Contains(expected, error.Failures);
+        Assert.Contains(error.Failures, f => f.StartsWith(expected, StringComparison.Ordinal));
     }
 
     [Fact]
