@@ -125,16 +125,25 @@ export AWS_EC2_METADATA_DISABLED=true
 # 6. The tests -----------------------------------------------------------------------------------
 log "running dotnet test PrequelBot.sln -c Release $*"
 # In the background and waited for, so that an interrupt reaches the trap at once.
-dotnet test PrequelBot.sln -c Release "$@" &
+test_log="$tmp_dir/dotnet-test.log"
+dotnet test PrequelBot.sln -c Release "$@" > "$test_log" 2>&1 &
 test_pid=$!
+# Show the output as it comes; tail ends by itself once dotnet test has exited and everything is printed.
+tail -n +1 -f --pid="$test_pid" "$test_log" &
+tail_pid=$!
 set +e
 wait "$test_pid"
 test_rc=$?
+wait "$tail_pid"
 set -e
 test_pid=""
+# One closing line with the totals over every test assembly ("N passed, N failed").
+totals="$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+' "$test_log" 2>/dev/null \
+  | awk '{ gsub(",", ""); failed += $2; passed += $4 } END { printf "%d passed, %d failed", passed, failed }')"
 if [ "$test_rc" -eq 0 ]; then
   log "SUMMARY: all tests passed (dotnet test exit code 0)"
 else
   log "SUMMARY: tests FAILED (dotnet test exit code $test_rc)"
 fi
+echo "${totals:-0 passed, 0 failed}"
 exit "$test_rc"
