@@ -12,5 +12,5 @@ internal sealed class TeamsIntegrationStatus(IOptions<TeamsOptions> options) : I
 
     public string Detail => IsConfigured
         ? $"app {options.Value.AppId}; keys from {options.Value.OpenIdMetadataUrl}; tokens from {options.Value.EffectiveTokenEndpoint}"
-        : "not configured (set Teams:AppId and Teams:AppPassword)";
+        : "set Teams:AppId and Teams:AppPassword";
 }

@@ -13,5 +13,5 @@ public sealed class PrequelIntegrationStatus(IOptions<PrequelOptions> options) :
 
     public string Detail => IsConfigured
         ? $"{options.Value.BaseUrl} ({PrequelEnvironment.FromApiKey(options.Value.ApiKey)}, API version {options.Value.ApiVersion})"
-        : $"not configured (set Prequel:ApiKey); base URL {options.Value.BaseUrl}";
+        : $"set Prequel:ApiKey; base URL {options.Value.BaseUrl}";
 }
