@@ -106,6 +106,53 @@ public sealed class TeamsHostTests : IAsyncLifetime
         // Everything went to the original activity's serviceUrl, the escaped conversation, with the bot's token.
         Assert.All(_connector.Calls, c => Assert.StartsWith(EscapedConversationPath, c.RawTarget, StringComparison.Ordinal));
         Assert.All(_connector.Calls, c => Assert.True(c.Status < 300, $"{c.Method} {c.RawTarget} answered {c.Status}"));
+        Assert.Equal(1, _authority.TokenRequests);
+        Assert.Equal(0, _authority.BadTokenRequests);
+        Assert.DoesNotContain(_connector.Calls, c => c.Body.ToJsonString().Contains(FakeBotFrameworkAuthority.AppPassword, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_reject_click_ends_the_onboarding_and_the_prompt_names_who_rejected()
+    {
+        using (await _host.PostAsync(_host.Message(TeamsBotHost.Requester, "<at>PrequelBot</at> connect mydb"), _host.ValidToken())) { }
+        var (promptId, prompt) = await FirstPendingPromptAsync();
+
+        var click = _host.Message(TeamsBotHost.Approver, value: SubmitData(prompt, "Reject"), replyToId: promptId);
+        using var response = await _host.PostAsync(click, _host.ValidToken());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await BotHost.EventuallyAsync(() => Task.FromResult(OnboardingCards() is [var card] && Fact(card.Card, "State") == OnboardingStates.Rejected),
+            "the card shows rejected", Patience);
+        await BotHost.EventuallyAsync(() => Task.FromResult(Content(_connector.Activities[promptId])["actions"] is JsonArray { Count: 0 }),
+            "the prompt loses its buttons", Patience);
+        Assert.Contains(Texts(_connector.Activities[promptId]), t => t.StartsWith("Rejected by " + TeamsBotHost.Approver.Name, StringComparison.Ordinal));
+        var onboarding = Assert.Single(await _host.State.ListRecentAsync(10, CancellationToken.None));
+        Assert.Equal(OnboardingStates.Rejected, onboarding.State);
+        Assert.Single(Prompts());
+        Assert.Empty(_world.Effects);
+    }
+
+    [Fact]
+    public async Task A_second_click_on_a_decided_prompt_changes_nothing()
+    {
+        using (await _host.PostAsync(_host.Message(TeamsBotHost.Requester, "<at>PrequelBot</at> connect mydb"), _host.ValidToken())) { }
+        var (promptId, prompt) = await FirstPendingPromptAsync();
+        var approve = SubmitData(prompt, "Approve");
+        var reject = SubmitData(prompt, "Reject");
+        using (await _host.PostAsync(_host.Message(TeamsBotHost.Approver, value: approve, replyToId: promptId), _host.ValidToken())) { }
+        await BotHost.EventuallyAsync(() => Task.FromResult(Content(_connector.Activities[promptId])["actions"] is JsonArray { Count: 0 }),
+            "the first click is recorded", Patience);
+
+        var late = _host.Message(TeamsBotHost.Approver, value: reject, replyToId: promptId);
+        using var response = await _host.PostAsync(late, _host.ValidToken());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(Texts((await ReplyToAsync(late)).Body), t => t.StartsWith("Nothing changed", StringComparison.Ordinal));
+        var onboardingId = Assert.Single(await _host.State.ListRecentAsync(10, CancellationToken.None)).Id;
+        var aggregate = (await _host.State.LoadAsync(onboardingId, CancellationToken.None))!;
+        Assert.NotEqual(OnboardingStates.Rejected, aggregate.Onboarding.State);
+        Assert.Equal(ApprovalStates.Approved, aggregate.Approvals.Single(a => a.Id == (string?)approve["approvalId"]).State);
+        Assert.Contains(Texts(_connector.Activities[promptId]), t => t.StartsWith("Approved by ", StringComparison.Ordinal));
     }
 
     public enum Clicker { Stranger, RequesterWithoutSelfApproval }
