@@ -20,7 +20,10 @@ public sealed class TeamsHostTests : IAsyncLifetime
     private static readonly string[] PromptButtons = ["Action.Submit Approve", "Action.Submit Reject"];
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "prequelbot-teamshost-" + Guid.NewGuid().ToString("N"));
+    private readonly string _database = TestEnvironment.UniqueName("teamshost");
     private readonly FakeInfrastructure _world = new();
+    private Dictionary<string, string?> _settings = null!;
+    private bool _usedPostgres;
     private FakeBotFrameworkAuthority _authority = null!;
     private FakeConnector _connector = null!;
     private TeamsBotHost _host = null!;
@@ -30,6 +33,7 @@ public sealed class TeamsHostTests : IAsyncLifetime
         Directory.CreateDirectory(_directory);
         _authority = await FakeBotFrameworkAuthority.StartAsync();
         _connector = await FakeConnector.StartAsync();
+        _settings = BotHost.Sqlite(_directory);
         _host = StartHost();
     }
 
@@ -38,11 +42,21 @@ public sealed class TeamsHostTests : IAsyncLifetime
         await _host.DisposeAsync();
         await _connector.DisposeAsync();
         await _authority.DisposeAsync();
+        if (_usedPostgres) await BotHost.DropPostgresAsync(_database);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
     }
 
-    private TeamsBotHost StartHost() => new(BotHost.Sqlite(_directory), _world, _authority, _connector);
+    private TeamsBotHost StartHost() => new(_settings, _world, _authority, _connector);
+
+    /// <summary>Replaces the SQLite host with one on a fresh PostgreSQL database (bot state and Hangfire both there).</summary>
+    private async Task UsePostgresAsync()
+    {
+        await _host.DisposeAsync();
+        _usedPostgres = true;
+        _settings = await BotHost.PostgresAsync(_database);
+        _host = StartHost();
+    }
 
     [Fact]
     public async Task Status_is_answered_200_and_replied_to_in_the_conversation()
@@ -221,9 +235,12 @@ public sealed class TeamsHostTests : IAsyncLifetime
         await AssertNothingHappenedAsync();
     }
 
-    [Fact]
-    public async Task After_a_restart_the_stored_conversation_reference_still_reaches_the_same_conversation()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task After_a_restart_the_stored_conversation_reference_still_reaches_the_same_conversation(string provider)
     {
+        if (provider == "Postgres") await UsePostgresAsync();
         using (await _host.PostAsync(_host.Message(TeamsBotHost.Requester, "<at>PrequelBot</at> connect mydb"), _host.ValidToken())) { }
         var (firstPromptId, _) = await FirstPendingPromptAsync();
         var (cardId, _) = Assert.Single(OnboardingCards());
@@ -239,6 +256,8 @@ public sealed class TeamsHostTests : IAsyncLifetime
         Assert.All(afterRestart, c => Assert.StartsWith(EscapedConversationPath, c.RawTarget, StringComparison.Ordinal));
         Assert.All(afterRestart, c => Assert.True(c.Status < 300, $"{c.Method} {c.RawTarget} answered {c.Status}"));
         Assert.Equal(OnboardingStates.Completed, Fact(OnboardingCards().Single().Card, "State"));
+        Assert.Single(_connector.Calls, c => c.Method == "POST" && c.ActivityId is null && IsOnboardingCard(c.Body));
+        Assert.All(Prompts(), p => Assert.Single(_connector.Calls, c => c.Method == "POST" && IsPrompt(c.Body) && FirstText(c.Body) == FirstText(p.Prompt)));
     }
 
     // ---- driving the bot ----
