@@ -180,7 +180,6 @@ public sealed class TeamsHostTests : IAsyncLifetime
         using (await _host.PostAsync(_host.Message(TeamsBotHost.Requester, "<at>PrequelBot</at> connect mydb"), _host.ValidToken())) { }
         var (promptId, prompt) = await FirstPendingPromptAsync();
         var onboardingId = Assert.Single(await _host.State.ListRecentAsync(10, CancellationToken.None)).Id;
-        var putsBefore = _connector.Calls.Count(c => c.Method == "PUT");
 
         var click = _host.Message(clicker, value: SubmitData(prompt, "Approve"), replyToId: promptId);
         using var response = await _host.PostAsync(click, _host.ValidToken());
@@ -196,7 +195,6 @@ public sealed class TeamsHostTests : IAsyncLifetime
         Assert.Contains(audit, e => e.Action == "decision-refused" && e.Actor.Contains(clicker.AadObjectId, StringComparison.Ordinal));
         Assert.DoesNotContain(audit, e => e.Action is "approved" or "rejected");
         Assert.Equal(2, Content(_connector.Activities[promptId])["actions"]!.AsArray().Count);
-        Assert.Equal(putsBefore, _connector.Calls.Count(c => c.Method == "PUT"));
         Assert.DoesNotContain(after.Approvals, a => _world.Applies.ContainsKey(a.Step));
     }
 
