@@ -143,18 +143,22 @@ public sealed class RealWorld : IAsyncDisposable
     }
 
     /// <summary>Approves every prompt until the onboarding completes; fails with the card's text if it fails or stalls.</summary>
-    public static async Task ApproveUntilCompletedAsync(BotHost host, RecordingChatPlatform chat, string id)
+    public static Task ApproveUntilCompletedAsync(BotHost host, RecordingChatPlatform chat, string id) =>
+        ApproveUntilAsync(host, chat, id, OnboardingStates.Completed);
+
+    /// <summary>Approves every prompt until the onboarding reaches <paramref name="state"/>; fails with the card's text if it stalls or fails first.</summary>
+    public static async Task ApproveUntilAsync(BotHost host, RecordingChatPlatform chat, string id, string state)
     {
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             var onboarding = (await host.LoadAsync(id)).Onboarding;
-            if (onboarding.State == OnboardingStates.Completed) return;
+            if (onboarding.State == state) return;
             Assert.True(onboarding.State != OnboardingStates.Failed, $"{id} failed:\n{CardText(chat)}");
             if (chat.PendingPrompt(id) is { } prompt) await host.DecideAsync(prompt.ApprovalId);
             await Task.Delay(100);
         }
-        Assert.Fail($"{id} did not complete within 120 s:\n{CardText(chat)}");
+        Assert.Fail($"{id} did not become {state} within 120 s:\n{CardText(chat)}");
     }
 
     private static string CardText(RecordingChatPlatform chat) => string.Join("\n---\n", chat.Cards.Select(c => c.ToText()));

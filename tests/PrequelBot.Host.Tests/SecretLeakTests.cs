@@ -7,7 +7,9 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PrequelBot.Prequel.Tests;
 using PrequelBot.Testing;
+using PrequelBot.Workflows.Chat;
 using PrequelBot.Workflows.Domain;
 
 namespace PrequelBot.Host.Tests;
@@ -44,11 +46,54 @@ public sealed class SecretLeakTests : IAsyncLifetime
     [InlineData("Postgres")]
     public async Task No_secret_reaches_logs_chat_state_or_job_storage(string provider)
     {
+        var (id, captured) = await OnboardCapturingEverythingAsync(provider, async (host, chat, replies) =>
+        {
+            var connect = await host.SayAsync(_world.ConnectCommand);
+            replies.Add(connect);
+            await RealWorld.ApproveUntilCompletedAsync(host, chat, connect.StartedOnboardingId!);
+            return connect.StartedOnboardingId!;
+        });
+
+        await AssertNoSecretAsync(id, captured);
+    }
+
+    [Fact]
+    public async Task A_Prequel_failure_that_echoes_the_key_is_shown_redacted_and_a_retry_completes_without_leaking()
+    {
+        _world.Prequel.Script.Enqueue(new ScriptedResponse("POST", 403, $"API key {_world.ApiKey} may not create sources"));
+
+        var (id, captured) = await OnboardCapturingEverythingAsync("Sqlite", async (host, chat, replies) =>
+        {
+            var connect = await host.SayAsync(_world.ConnectCommand);
+            replies.Add(connect);
+            var id = connect.StartedOnboardingId!;
+            await RealWorld.ApproveUntilAsync(host, chat, id, OnboardingStates.Failed);
+            Assert.Equal(StepStates.Failed, (await host.LoadAsync(id)).Step(StepNames.RegisterSource).State);
+            await BotHost.EventuallyAsync(() => Task.FromResult(chat.Cards.Any(c => c.State == OnboardingStates.Failed)), "the card shows the failure");
+            replies.Add(await host.SayAsync($"retry {id}"));
+            await RealWorld.ApproveUntilCompletedAsync(host, chat, id);
+            return id;
+        });
+
+        Assert.Single(_world.Prequel.Sources);
+        Assert.Contains("may not create sources", captured["chat"], StringComparison.Ordinal); // Prequel's message is shown…
+        Assert.Contains("[redacted]", captured["chat"], StringComparison.Ordinal);           // …with the key taken out
+        await AssertNoSecretAsync(id, captured);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="drive"/> on a host with the real adapters and returns the onboarding id and everything the bot wrote:
+    /// "chat" (every payload and command reply), "job storage" (Hangfire's monitoring view), "state store" (every row) and "logs".
+    /// </summary>
+    private async Task<(string Id, Dictionary<string, string> Captured)> OnboardCapturingEverythingAsync(
+        string provider, Func<BotHost, RecordingChatPlatform, List<CommandReply>, Task<string>> drive)
+    {
         var storage = provider == "Sqlite" ? BotHost.Sqlite(_directory) : await PostgresStorageAsync();
         var logs = new CapturingLoggerProvider();
         var recording = new RecordingChatPlatform(BotHost.TestPlatform);
         var chat = new CapturingChatPlatform(recording);
         var captured = new Dictionary<string, string>();
+        var replies = new List<CommandReply>();
         string id;
         await using (var host = new BotHost(_world.Settings(storage), world: null, chat, s =>
                      {
@@ -56,19 +101,22 @@ public sealed class SecretLeakTests : IAsyncLifetime
                          s.AddLogging(b => b.AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace));
                      }))
         {
-            var connect = await host.SayAsync(_world.ConnectCommand);
-            id = connect.StartedOnboardingId!;
-            await RealWorld.ApproveUntilCompletedAsync(host, recording, id);
+            id = await drive(host, recording, replies);
             await BotHost.EventuallyAsync(() => Task.FromResult(recording.Cards.Any(c => c.State == OnboardingStates.Completed)),
                 "the card shows the completed onboarding", TimeSpan.FromSeconds(60));
-            var status = await host.SayAsync($"status {id}");
+            replies.Add(await host.SayAsync($"status {id}"));
+            replies.Add(await host.SayAsync("status"));
 
-            captured["chat"] = string.Join("\n", chat.Payloads.Append(connect.Text).Append(status.Text).Append(JsonSerializer.Serialize(status.Checklist)));
+            captured["chat"] = string.Join("\n", chat.Payloads.Concat(replies.Select(r => JsonSerializer.Serialize(r))));
             captured["job storage"] = JobStorageText(host.Services.GetRequiredService<JobStorage>());
             captured["state store"] = provider == "Sqlite" ? SqliteText(storage["Storage:ConnectionString"]!) : await PostgresTextAsync(storage["Storage:ConnectionString"]!);
         }
         captured["logs"] = string.Join("\n", logs.Lines);
+        return (id, captured);
+    }
 
+    private async Task AssertNoSecretAsync(string id, Dictionary<string, string> captured)
+    {
         var password = _world.Prequel.PostedPassword()!;
         Assert.True(password.Length >= 32, "Prequel received the generated password");
         foreach (var (place, text) in captured)
