@@ -85,4 +85,27 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         var onboarding = await host.LoadAsync(id);
         Assert.Equal(StepStates.Completed, onboarding.Step(StepNames.RegisterSource).State);
     }
+
+    [Fact]
+    public async Task A_second_connect_of_an_onboarded_database_completes_and_duplicates_nothing()
+    {
+        var chat = new RecordingChatPlatform(BotHost.TestPlatform);
+        await using var host = new BotHost(_world.Settings(BotHost.Sqlite(_directory)), world: null, chat);
+        var first = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
+        await RealWorld.ApproveUntilCompletedAsync(host, chat, first);
+
+        var second = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
+        await RealWorld.ApproveUntilCompletedAsync(host, chat, second);
+
+        var again = await host.LoadAsync(second);
+        foreach (var step in new[] { StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.RegisterSource })
+        {
+            Assert.Equal((step, StepStates.AlreadyInPlace), (step, again.Step(step).State));
+        }
+        Assert.Equal(2, (await _world.IngressAsync()).SelectMany(p => p.Ipv4Ranges).Count());
+        Assert.Equal(RealWorld.StaticIps.Length + 1, (await _world.AclEntriesAsync()).Count);
+        Assert.Single(_world.Prequel.Sources);
+        Assert.Equal(1, _world.Prequel.Posts);
+        Assert.Null(await host.Services.GetRequiredService<IStateStore>().GetSecretAsync(second, SecretNames.UserPassword, CancellationToken.None));
+    }
 }

@@ -115,12 +115,22 @@ public sealed class RealWorld : IAsyncDisposable
     public static async Task<RealWorld> CreateAsync()
     {
         var source = await SourceDatabase.CreateAsync();
-        var moto = new MotoFixture();
-        var instance = await new AwsStepsHarness(moto, StaticIps).SeedAsync(customAcl: []);
-        var prequel = await FakePrequelApi.StartAsync();
-        var apiKey = "sk_staging_test_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-        prequel.AcceptedKeys = [apiKey];
-        return new RealWorld(source, moto, instance, prequel, apiKey);
+        MotoFixture? moto = null;
+        try
+        {
+            moto = new MotoFixture();
+            var instance = await new AwsStepsHarness(moto, StaticIps).SeedAsync(customAcl: []);
+            var prequel = await FakePrequelApi.StartAsync();
+            var apiKey = "sk_staging_test_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+            prequel.AcceptedKeys = [apiKey];
+            return new RealWorld(source, moto, instance, prequel, apiKey);
+        }
+        catch
+        {
+            moto?.Dispose();
+            await source.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Host settings that point the real adapters at this world (on top of <paramref name="storage"/>).</summary>
