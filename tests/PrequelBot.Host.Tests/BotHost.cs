@@ -21,7 +21,8 @@ public sealed class HostTestGroup
 /// <summary>
 /// The real host (Program, Hangfire servers, reconciler, state store) in-process, with the in-memory ports for
 /// the outside world. The world and the chat are passed in so they outlive a host: a restarted host sees the
-/// same AWS/PostgreSQL/Prequel and the same chat, as it would in production.
+/// same AWS/PostgreSQL/Prequel and the same chat, as it would in production. Without a world (null), the host keeps
+/// its real step adapters (AWS, PostgreSQL, Prequel), pointed by the settings at real or fake servers.
 /// </summary>
 public sealed class BotHost : IAsyncDisposable
 {
@@ -32,7 +33,7 @@ public sealed class BotHost : IAsyncDisposable
 
     private readonly WebApplicationFactory<Program> _factory;
 
-    public BotHost(Dictionary<string, string?> settings, FakeInfrastructure world, RecordingChatPlatform chat, Action<IServiceCollection>? services = null)
+    public BotHost(Dictionary<string, string?> settings, FakeInfrastructure? world, IChatPlatform chat, Action<IServiceCollection>? services = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -50,7 +51,7 @@ public sealed class BotHost : IAsyncDisposable
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(values));
             builder.ConfigureTestServices(s =>
             {
-                foreach (var handler in world.Handlers()) s.AddSingleton(handler);
+                foreach (var handler in world?.Handlers() ?? []) s.AddSingleton(handler);
                 s.AddSingleton<IChatPlatform>(chat);
                 services?.Invoke(s);
             });

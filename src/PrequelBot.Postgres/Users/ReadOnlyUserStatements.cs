@@ -24,7 +24,9 @@ public static class ReadOnlyUserStatements
         }
         else if (passwordLiteral is not null || !state.Role.CanLogin)
         {
-            sql.Add($"ALTER USER {user} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" + (passwordLiteral is null ? string.Empty : $" PASSWORD {passwordLiteral}"));
+            // No NOSUPERUSER/NOCREATEDB/NOCREATEROLE here: the inspector has refused a role holding any of them, and naming
+            // the SUPERUSER attribute at all is refused for a non-superuser admin (a CREATEROLE role, the RDS master user).
+            sql.Add($"ALTER USER {user} WITH LOGIN" + (passwordLiteral is null ? string.Empty : $" PASSWORD {passwordLiteral}"));
         }
         foreach (var schema in state.SchemasWithoutUsage)
         {

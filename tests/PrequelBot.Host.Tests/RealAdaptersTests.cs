@@ -1,0 +1,111 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using PrequelBot.Testing;
+using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Ports;
+
+namespace PrequelBot.Host.Tests;
+
+/// <summary>
+/// A whole onboarding through the real host with the real step adapters: AWS against moto, create-user and
+/// verify-access against the test run's PostgreSQL, register-source against the fake Prequel API through the real client.
+/// </summary>
+[Collection(HostTestGroup.Name)]
+public sealed class RealAdaptersTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "prequelbot-real-" + Guid.NewGuid().ToString("N"));
+    private RealWorld _world = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _world = await RealWorld.CreateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _world.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task An_approved_onboarding_opens_the_network_creates_a_read_only_user_and_registers_a_source_whose_password_works()
+    {
+        var chat = new RecordingChatPlatform(BotHost.TestPlatform);
+        await using var host = new BotHost(_world.Settings(BotHost.Sqlite(_directory)), world: null, chat);
+
+        var id = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
+        await RealWorld.ApproveUntilCompletedAsync(host, chat, id);
+
+        // AWS (moto): public, one /32 rule per static IP on the instance's security group, ACL entries in and out.
+        Assert.True((await _world.Moto.Rds.DescribeDBInstanceAsync(_world.Instance.InstanceId, CancellationToken.None))!.PubliclyAccessible);
+        var ingress = await _world.IngressAsync();
+        Assert.Equal(RealWorld.StaticIps.Select(ip => ip + "/32").Order(),
+            ingress.Where(p => p.IpProtocol == "tcp" && p.FromPort == 5432 && p.ToPort == 5432).SelectMany(p => p.Ipv4Ranges).Select(r => r.CidrIp).Order());
+        var acl = await _world.AclEntriesAsync();
+        foreach (var ip in RealWorld.StaticIps)
+        {
+            Assert.Contains(acl, e => e.Egress == false && e.RuleAction == "allow" && e.Protocol == "6" && e.CidrBlock == ip + "/32"
+                                      && e.PortRange.From == 5432 && e.PortRange.To == 5432);
+        }
+        Assert.Contains(acl, e => e.Egress == true && e.RuleAction == "allow" && e.Protocol == "6" && e.CidrBlock == "0.0.0.0/0"
+                                  && e.PortRange.From == 1024 && e.PortRange.To == 65535);
+
+        // Prequel: exactly one source, pointing at the instance's endpoint, for the new user.
+        var source = Assert.Single(_world.Prequel.Sources);
+        var postgres = source.Body["source"]!["postgres"]!;
+        var endpoint = (await _world.Moto.Rds.DescribeDBInstanceAsync(_world.Instance.InstanceId, CancellationToken.None))!.EndpointAddress;
+        Assert.Equal(("mydb", endpoint, 5432, _world.Source.Name, "public", _world.Source.ReaderRole),
+            (source.Name, postgres["host"]!.GetValue<string>(), postgres["port"]!.GetValue<int>(), postgres["database"]!.GetValue<string>(),
+             postgres["schema"]!.GetValue<string>(), postgres["password_auth"]!["username"]!.GetValue<string>()));
+
+        // PostgreSQL: the role is harmless, and the password Prequel received logs in, reads every table and cannot write.
+        var role = await SourceDatabase.SuperuserAsync("postgres",
+            $"SELECT concat_ws(' ', 'super=' || rolsuper::text, 'createdb=' || rolcreatedb::text, 'createrole=' || rolcreaterole::text, 'login=' || rolcanlogin::text) FROM pg_roles WHERE rolname = '{_world.Source.ReaderRole}'");
+        Assert.Equal("super=false createdb=false createrole=false login=true", role);
+        var password = _world.Prequel.PostedPassword()!;
+        Assert.True(password.Length >= 32 && password.All(char.IsAsciiLetterOrDigit), "the password is 32+ letters and digits");
+        await using var reader = new NpgsqlConnection(_world.Source.ConnectionStringFor(_world.Source.ReaderRole, password));
+        await reader.OpenAsync();
+        foreach (var table in SourceDatabase.Tables)
+        {
+            await using var select = new NpgsqlCommand($"SELECT count(*) FROM {table}", reader);
+            Assert.True((long)(await select.ExecuteScalarAsync())! > 0, $"{table} is readable");
+        }
+        await using var insert = new NpgsqlCommand("INSERT INTO public.customers VALUES (3, 'Mallory')", reader);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => insert.ExecuteNonQueryAsync());
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        await using var create = new NpgsqlCommand("CREATE TABLE sales.sneaky (id int)", reader);
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, (await Assert.ThrowsAsync<PostgresException>(() => create.ExecuteNonQueryAsync())).SqlState);
+
+        // The stored password is erased once the source is registered.
+        Assert.Null(await host.Services.GetRequiredService<IStateStore>().GetSecretAsync(id, SecretNames.UserPassword, CancellationToken.None));
+        Assert.Null(await host.Services.GetRequiredService<ISecretStore>().GetAsync(id, SecretNames.UserPassword, CancellationToken.None));
+        var onboarding = await host.LoadAsync(id);
+        Assert.Equal(StepStates.Completed, onboarding.Step(StepNames.RegisterSource).State);
+    }
+
+    [Fact]
+    public async Task A_second_connect_of_an_onboarded_database_completes_and_duplicates_nothing()
+    {
+        var chat = new RecordingChatPlatform(BotHost.TestPlatform);
+        await using var host = new BotHost(_world.Settings(BotHost.Sqlite(_directory)), world: null, chat);
+        var first = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
+        await RealWorld.ApproveUntilCompletedAsync(host, chat, first);
+
+        var second = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
+        await RealWorld.ApproveUntilCompletedAsync(host, chat, second);
+
+        var again = await host.LoadAsync(second);
+        foreach (var step in new[] { StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.RegisterSource })
+        {
+            Assert.Equal((step, StepStates.AlreadyInPlace), (step, again.Step(step).State));
+        }
+        Assert.Equal(2, (await _world.IngressAsync()).SelectMany(p => p.Ipv4Ranges).Count());
+        Assert.Equal(RealWorld.StaticIps.Length + 1, (await _world.AclEntriesAsync()).Count);
+        Assert.Single(_world.Prequel.Sources);
+        Assert.Equal(1, _world.Prequel.Posts);
+        Assert.Null(await host.Services.GetRequiredService<IStateStore>().GetSecretAsync(second, SecretNames.UserPassword, CancellationToken.None));
+    }
+}
