@@ -13,7 +13,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     private static readonly string[] ApprovedSteps =
         [StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.CreateUser, StepNames.RegisterSource];
 
-    private static readonly TimeSpan WholeOnboarding = TimeSpan.FromSeconds(180);
+    private static readonly TimeSpan WholeOnboarding = TimeSpan.FromSeconds(240);
 
     private EndToEndWorld _world = null!;
 
@@ -41,6 +41,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         async Task KillAndRestartAsync()
         {
             host.Kill();
+            Assert.False(host.ShutDownGracefully, $"{host.Name} shut down gracefully: the kill was not a kill -9.\n{host.Tail()}");
             host = await _world.StartHostAsync("node", settings); // same SQLite file; Hangfire's in-memory queue is gone
         }
 
@@ -87,7 +88,12 @@ public sealed class EndToEndTests : IAsyncLifetime
             afterClick: prompt =>
             {
                 // Node A dies right after recording the approval of security-group; B must take over its work.
-                if (prompt.Step == StepNames.SecurityGroup) nodeA.Kill();
+                if (prompt.Step == StepNames.SecurityGroup)
+                {
+                    nodeA.Kill();
+                    Assert.False(nodeA.ShutDownGracefully, nodeA.Tail());
+                }
+
                 return Task.CompletedTask;
             });
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace PrequelBot.EndToEnd.Tests;
@@ -84,20 +85,29 @@ public sealed partial class HostProcess : IDisposable
         }
     }
 
-    /// <summary><c>kill -9</c> of the process and its children; returns when the process is gone.</summary>
+    /// <summary>
+    /// <c>kill -9</c> (SIGKILL, sent by <c>/bin/kill</c> so there is no doubt about the signal): no shutdown hook, no
+    /// Hangfire re-queue, no flush. Returns when the process is gone.
+    /// </summary>
     public void Kill()
     {
-        try
+        if (!_process.HasExited)
         {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-KILL", _process.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false });
+            kill?.WaitForExit(30_000);
         }
 
-        _process.WaitForExit(30_000);
+        if (!_process.WaitForExit(30_000))
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(30_000);
+        }
+
+        _process.WaitForExit(); // drains the redirected output
     }
+
+    /// <summary>Whether the process ever began a graceful shutdown (it must not have, when it was killed).</summary>
+    public bool ShutDownGracefully => _output.Any(line => line.Contains("Application is shutting down", StringComparison.Ordinal));
 
     /// <summary>The last lines of output, for failure messages.</summary>
     public string Tail(int lines = 60) => $"--- last output of {Name} ---\n" + string.Join('\n', _output.TakeLast(lines));
