@@ -53,7 +53,8 @@ public sealed class EndToEndWorld : IAsyncDisposable
             await world.SlackApi.StartAsync();
             world.Slack = new SlackWorkspace(world.SlackApi);
             world.Prequel = await FakePrequelApi.StartAsync();
-            world.Aws = await new AwsStepsHarness(world.Moto).SeedAsync(customAcl: []);
+            using var seeding = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            world.Aws = await MotoSeed.PrivateDatabaseAsync(world.Moto, seeding.Token);
             world.SourceConnectionString = await world.CreateDatabaseAsync("e2e_src", """
                 CREATE TABLE public.orders (id int PRIMARY KEY, note text);
                 INSERT INTO public.orders VALUES (1, 'first');
@@ -107,6 +108,9 @@ public sealed class EndToEndWorld : IAsyncDisposable
             ["Workflow__ReconcileInterval"] = "00:00:02",
             ["Workflow__RecheckInitialDelay"] = "00:00:01",
             ["Workflow__RecheckMaxDelay"] = "00:00:02",
+            // As the in-process host tests: enough workers for one onboarding, and fewer threads competing on 2 cores.
+            ["Workflow__Workers"] = "4",
+            ["Workflow__ApprovalWorkers"] = "2",
         };
         foreach (var (key, value) in storage) settings[key] = value;
         return settings;
