@@ -1,0 +1,233 @@
+using Amazon.EC2.Model;
+using Npgsql;
+using PrequelBot.Aws.Tests.Steps;
+using PrequelBot.Chat.Slack.Tests.Fakes;
+using PrequelBot.Prequel.Tests;
+using PrequelBot.Testing;
+
+namespace PrequelBot.EndToEnd.Tests;
+
+/// <summary>Out-of-process tests start several hosts one after another; they run one at a time to stay within 2 cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EndToEndGroup
+{
+    public const string Name = "e2e";
+}
+
+/// <summary>
+/// Everything outside the hosts, for one test: a database in moto (VPC, two subnets with an empty custom network ACL,
+/// a security group, a DB subnet group, a private PostgreSQL instance), a fresh PostgreSQL database with a table as the
+/// source, the fake Prequel API, the fake Slack Web API and channel, and the host processes started on them (all killed
+/// in <see cref="DisposeAsync"/>, also when the test failed).
+/// </summary>
+public sealed class EndToEndWorld : IAsyncDisposable
+{
+    public const string Ip1 = "35.192.85.117";
+    public const string Ip2 = "34.66.12.34";
+    public const string Alias = "mydb";
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly List<HostProcess> _hosts = [];
+    private readonly List<string> _databases = [];
+    private int _started;
+
+    private EndToEndWorld(string directory) => Directory = directory;
+
+    public string Directory { get; }
+    public MotoFixture Moto { get; } = new();
+    public SeededDatabase Aws { get; private set; } = null!;
+    public FakeSlackApi SlackApi { get; } = new("xoxb-e2e-bot-token");
+    public SlackWorkspace Slack { get; private set; } = null!;
+    public FakePrequelApi Prequel { get; private set; } = null!;
+    /// <summary>The source database (a fresh one on the test cluster) with <c>public.orders</c>.</summary>
+    public string SourceConnectionString { get; private set; } = "";
+    /// <summary>A role name of this test only: roles are cluster-wide and other test projects run alongside.</summary>
+    public string User { get; } = TestEnvironment.UniqueName("e2e_reader");
+
+    public static async Task<EndToEndWorld> CreateAsync()
+    {
+        var world = new EndToEndWorld(Path.Combine(Path.GetTempPath(), "prequelbot-e2e-" + Guid.NewGuid().ToString("N")));
+        System.IO.Directory.CreateDirectory(world.Directory);
+        try
+        {
+            await world.SlackApi.StartAsync();
+            world.Slack = new SlackWorkspace(world.SlackApi);
+            world.Prequel = await FakePrequelApi.StartAsync();
+            using var seeding = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            world.Aws = await MotoSeed.PrivateDatabaseAsync(world.Moto, seeding.Token);
+            world.SourceConnectionString = await world.CreateDatabaseAsync("e2e_src", """
+                CREATE TABLE public.orders (id int PRIMARY KEY, note text);
+                INSERT INTO public.orders VALUES (1, 'first');
+                """);
+            return world;
+        }
+        catch
+        {
+            await world.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Creates an empty database (dropped at the end) and runs <paramref name="sql"/> in it.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix, string? sql = null)
+    {
+        var name = TestEnvironment.UniqueName(prefix);
+        await using (var admin = NpgsqlDataSource.Create(TestEnvironment.PostgresConnectionString))
+        await using (var create = admin.CreateCommand($"CREATE DATABASE \"{name}\""))
+            await create.ExecuteNonQueryAsync();
+        _databases.Add(name);
+        var connectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString) { Database = name, Pooling = false }.ConnectionString;
+        if (sql is not null)
+        {
+            await using var source = NpgsqlDataSource.Create(connectionString);
+            await using var command = source.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return connectionString;
+    }
+
+    /// <summary>The settings of every host, as environment variables; <paramref name="storage"/> adds the state store.</summary>
+    public Dictionary<string, string> Settings(IReadOnlyDictionary<string, string> storage)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Slack__SigningSecret"] = SlackWorkspace.SigningSecret,
+            ["Slack__BotToken"] = SlackApi.BotToken,
+            ["Slack__ApiBaseUrl"] = SlackApi.BaseUrl,
+            ["Aws__ServiceUrl"] = Environment.GetEnvironmentVariable("Aws__ServiceUrl")!,
+            ["Aws__Region"] = Environment.GetEnvironmentVariable("Aws__Region") is { Length: > 0 } region ? region : "us-east-1",
+            ["Prequel__BaseUrl"] = Prequel.BaseUrl.ToString(),
+            ["Prequel__ApiKey"] = FakePrequelApi.ProductionKey,
+            ["Prequel__StaticIps__0"] = Ip1,
+            ["Prequel__StaticIps__1"] = Ip2,
+            [$"Databases__{Alias}__InstanceIdentifier"] = Aws.InstanceId,
+            [$"Databases__{Alias}__AdminConnectionString"] = SourceConnectionString,
+            ["Approvals__Approvers__0"] = SlackWorkspace.Approver,
+            ["Workflow__StepLease"] = "00:00:05",
+            ["Workflow__ReconcileInterval"] = "00:00:02",
+            ["Workflow__RecheckInitialDelay"] = "00:00:01",
+            ["Workflow__RecheckMaxDelay"] = "00:00:02",
+            // As the in-process host tests: enough workers for one onboarding, and fewer threads competing on 2 cores.
+            ["Workflow__Workers"] = "4",
+            ["Workflow__ApprovalWorkers"] = "2",
+        };
+        foreach (var (key, value) in storage) settings[key] = value;
+        return settings;
+    }
+
+    /// <summary>Bot state in a SQLite file of this test (the same file for every restart), Hangfire in memory.</summary>
+    public Dictionary<string, string> Sqlite() => new()
+    {
+        ["Storage__Provider"] = "Sqlite",
+        ["Storage__ConnectionString"] = $"Data Source={Path.Combine(Directory, "state.db")}",
+    };
+
+    /// <summary>Bot state and Hangfire in a fresh PostgreSQL database of this test.</summary>
+    public async Task<Dictionary<string, string>> PostgresAsync() => new()
+    {
+        ["Storage__Provider"] = "Postgres",
+        ["Storage__ConnectionString"] = await CreateDatabaseAsync("e2e_state"),
+    };
+
+    /// <summary>Starts one more host process on <paramref name="settings"/>; it is killed at the end of the test at the latest.</summary>
+    public async Task<HostProcess> StartHostAsync(string name, IReadOnlyDictionary<string, string> settings)
+    {
+        var n = Interlocked.Increment(ref _started);
+        var host = await HostProcess.StartAsync($"{name}#{n}", settings, Path.Combine(Directory, $"{name}-{n}"));
+        lock (_hosts) _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>All output of every host started so far.</summary>
+    public IEnumerable<string> AllHostOutput()
+    {
+        lock (_hosts) return [.. _hosts.SelectMany(h => h.Output)];
+    }
+
+    public string Diagnostics()
+    {
+        lock (_hosts) return string.Join('\n', _hosts.Select(h => h.Tail(40)));
+    }
+
+    // ---- the world afterwards ----
+
+    public async Task<IReadOnlyList<IpRange>> SecurityGroupRangesAsync() =>
+        [.. (await Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [Aws.SecurityGroupId] })).SecurityGroups.Single().IpPermissions
+            .Where(p => p.IpProtocol == "tcp" && p.FromPort <= 5432 && p.ToPort >= 5432).SelectMany(p => p.Ipv4Ranges ?? [])];
+
+    public async Task<IReadOnlyList<NetworkAclEntry>> AclEntriesAsync() =>
+        (await Moto.Ec2.DescribeNetworkAclsAsync(new DescribeNetworkAclsRequest { NetworkAclIds = [Aws.CustomAclId!] })).NetworkAcls.Single().Entries ?? [];
+
+    public async Task<bool> PubliclyAccessibleAsync() =>
+        (await Moto.Rds.DescribeDBInstanceAsync(Aws.InstanceId, CancellationToken.None))!.PubliclyAccessible;
+
+    public async Task<(bool Super, bool CreateDb, bool CreateRole, bool CanLogin, int Count)> RoleAsync()
+    {
+        await using var admin = NpgsqlDataSource.Create(SourceConnectionString);
+        await using var command = admin.CreateCommand("SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, count(*) OVER () FROM pg_roles WHERE rolname = $1");
+        command.Parameters.AddWithValue(User);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"role {User} does not exist");
+        return (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), (int)reader.GetInt64(4));
+    }
+
+    /// <summary>Logs in as the new role with <paramref name="password"/> and returns the rows of <c>public.orders</c>.</summary>
+    public async Task<long> CountOrdersAsAsync(string password)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionAs(password));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM public.orders", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Logs in as the new role and tries to INSERT; returns the SQLSTATE (null when the insert worked).</summary>
+    public async Task<string?> InsertAsAsync(string password)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionAs(password));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("INSERT INTO public.orders VALUES (2, 'written by the reader')", connection);
+        try
+        {
+            await command.ExecuteNonQueryAsync();
+            return null;
+        }
+        catch (PostgresException e)
+        {
+            return e.SqlState;
+        }
+    }
+
+    private string ConnectionAs(string password) =>
+        new NpgsqlConnectionStringBuilder(SourceConnectionString) { Username = User, Password = password, Pooling = false }.ConnectionString;
+
+    public async ValueTask DisposeAsync()
+    {
+        List<HostProcess> hosts;
+        lock (_hosts) hosts = [.. _hosts];
+        foreach (var host in hosts) host.Dispose();
+        Slack?.Dispose();
+        await SlackApi.DisposeAsync();
+        if (Prequel is not null) await Prequel.DisposeAsync();
+        Moto.Dispose();
+        try
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = NpgsqlDataSource.Create(TestEnvironment.PostgresConnectionString);
+            foreach (var database in _databases)
+            {
+                await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                await drop.ExecuteNonQueryAsync();
+            }
+
+            await using var role = admin.CreateCommand($"DROP ROLE IF EXISTS \"{User}\"");
+            await role.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // best effort: the throwaway cluster goes away with the test run
+        }
+
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
