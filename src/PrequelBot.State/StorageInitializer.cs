@@ -11,8 +11,10 @@ internal sealed partial class StorageInitializer(IStateStore store, IOptions<Sto
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        // SQLite is single-node: leases left by a previous run (e.g. a chat sync cut off by kill -9) are void.
+        if (store is SqliteStateStore sqlite) await sqlite.ClearLeasesAsync(cancellationToken).ConfigureAwait(false);
         var o = options.Value;
-        var where = store is SqliteStateStore sqlite ? sqlite.DataSource : "PostgreSQL";
+        var where = store is SqliteStateStore file ? file.DataSource : "PostgreSQL";
         LogReady(logger, o.IsPostgres ? StorageOptions.Postgres : StorageOptions.Sqlite, where, o.IsPostgres ? "PostgreSQL" : "in memory");
     }
 

@@ -24,12 +24,18 @@ public sealed partial class ChatOutbox(
 
     public static string PromptKey(string approvalId) => "prompt:" + approvalId;
 
+    /// <summary>
+    /// How long one sync holds the onboarding's chat lease. A sync takes seconds; a crashed one blocks chat for at most
+    /// this long on a multi-node store (on SQLite start-up voids leases at once).
+    /// </summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
+
     /// <summary>Syncs one onboarding's messages. Safe to run twice; concurrent runs for one onboarding are serialised by a lease.</summary>
     public async Task SyncAsync(string onboardingId, CancellationToken cancellationToken)
     {
         var owner = Ids.NewLeaseOwner();
         var lease = "chat:" + onboardingId;
-        if (!await store.TryAcquireLeaseAsync(lease, owner, time.GetUtcNow().AddMinutes(2), cancellationToken).ConfigureAwait(false))
+        if (!await store.TryAcquireLeaseAsync(lease, owner, time.GetUtcNow() + LeaseDuration, cancellationToken).ConfigureAwait(false))
         {
             scheduler.SyncChatLater(onboardingId, TimeSpan.FromSeconds(2));
             return;
