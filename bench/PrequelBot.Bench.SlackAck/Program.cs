@@ -126,7 +126,7 @@ internal static class SlackAckBench
                         reply = "";
                     }
                     latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    if (!reply.Contains("\"response_type\":\"ephemeral\"", StringComparison.Ordinal) || !reply.Contains("Onboardings", StringComparison.Ordinal))
+                    if (!reply.Contains("\"response_type\":\"ephemeral\"", StringComparison.Ordinal) || !reply.Contains("nboardings", StringComparison.Ordinal))
                         Interlocked.Increment(ref failures);
                 }
             }, CancellationToken.None)).ToArray();
