@@ -320,6 +320,24 @@ public abstract class SqlStateStore : IStateStore
         return result;
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> GetCurrentStepsAsync(IReadOnlyCollection<string> onboardingIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onboardingIds);
+        var current = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (onboardingIds.Count == 0) return current;
+        var parameters = onboardingIds.Select((id, i) => ($"ob{i}", (object?)id)).ToArray();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"""
+            SELECT onboarding_id, name FROM steps
+            WHERE onboarding_id IN ({string.Join(", ", parameters.Select(p => "@" + p.Item1))})
+              AND state NOT IN ('{StepStates.Completed}', '{StepStates.AlreadyInPlace}')
+            ORDER BY onboarding_id, ordinal
+            """, null, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) current.TryAdd(reader.GetString(0), reader.GetString(1));
+        return current;
+    }
+
     public Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken) =>
         ListIdsAsync($"SELECT id FROM onboardings WHERE state IN ({ActiveStates}) ORDER BY updated_at", cancellationToken);
 

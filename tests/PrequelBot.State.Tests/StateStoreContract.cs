@@ -191,6 +191,29 @@ public abstract class StateStoreContract
     }
 
     [Fact]
+    public async Task Current_steps_are_the_first_unfinished_step_of_each_onboarding_in_one_call()
+    {
+        var store = await NewStoreAsync();
+        var fresh = NewAggregate();
+        var halfway = NewAggregate();
+        var finished = NewAggregate();
+        foreach (var step in halfway.Steps.Take(3)) step.State = step.Ordinal == 1 ? StepStates.AlreadyInPlace : StepStates.Completed;
+        halfway.Steps[4].State = StepStates.Failed;
+        foreach (var step in finished.Steps) step.State = StepStates.Completed;
+        foreach (var agg in new[] { fresh, halfway, finished }) await store.CreateAsync(agg, [], CancellationToken.None);
+
+        var current = await store.GetCurrentStepsAsync([fresh.Id, halfway.Id, finished.Id, "ob-missing"], CancellationToken.None);
+        var none = await store.GetCurrentStepsAsync([], CancellationToken.None);
+
+        Assert.Equal(fresh.Steps[0].Name, current[fresh.Id]);
+        Assert.Equal(halfway.Steps[3].Name, current[halfway.Id]);
+        Assert.Equal((await store.LoadAsync(halfway.Id, CancellationToken.None))!.CurrentStep!.Name, current[halfway.Id]);
+        Assert.False(current.ContainsKey(finished.Id));
+        Assert.False(current.ContainsKey("ob-missing"));
+        Assert.Empty(none);
+    }
+
+    [Fact]
     public async Task Chat_versions_and_message_references_are_tracked()
     {
         var store = await NewStoreAsync();

@@ -39,6 +39,12 @@ public interface IStateStore
     /// <summary>Active onboardings, then the most recently updated finished ones, up to <paramref name="limit"/> in all.</summary>
     Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// For each of <paramref name="onboardingIds"/>, the name of its first step (by ordinal) that is not done; onboardings
+    /// whose steps are all done are absent. One round trip, so <c>status</c> need not load every aggregate.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> GetCurrentStepsAsync(IReadOnlyCollection<string> onboardingIds, CancellationToken cancellationToken);
+
     /// <summary>Ids of onboardings that are not finished (for the reconciler).</summary>
     Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken);
 

@@ -61,6 +61,9 @@ public sealed class FakeSlackApi : IAsyncDisposable
         }
     }
 
+    /// <summary>Drops the faults not yet used: the following calls are answered normally again.</summary>
+    public void ClearFaults() => _faults.Clear();
+
     /// <summary>The next <paramref name="count"/> Web API calls answer HTTP 200 <c>{"ok":false,"error":…}</c>.</summary>
     public void FailNext(string error, int count = 1)
     {

@@ -1,0 +1,199 @@
+// Slack acknowledgement benchmark: the real PrequelBot host on Kestrel (127.0.0.1), fired at with signed
+// `/prequel status` slash commands from concurrent clients. Prints p50/p90/p99/p99.9/max latency and requests/s.
+// Loopback only; bounded by --count and a wall-clock limit. See bench/README.md.
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PrequelBot.Testing;
+
+namespace PrequelBot.Bench.SlackAck;
+
+internal static class SlackAckBench
+{
+    public static async Task<int> Main(string[] args)
+    {
+        const string Secret = "bench-signing-secret-0123456789abcdef";
+        var count = Option("--count", 20_000);
+        var warmup = Option("--warmup", 2_000);
+        var clients = Option("--clients", 32);
+        var onboardings = Option("--onboardings", 10);
+        var limit = TimeSpan.FromSeconds(Option("--max-seconds", 300));
+
+        var directory = Path.Combine(Path.GetTempPath(), "prequelbot-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        await using var slack = await FakeSlack.StartAsync();
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:ConnectionString"] = $"Data Source={Path.Combine(directory, "state.db")}",
+            ["Slack:SigningSecret"] = Secret,
+            ["Slack:BotToken"] = "xoxb-bench",
+            ["Slack:ApiBaseUrl"] = slack.BaseUrl,
+            ["Approvals:Approvers:0"] = "UAPPROVER",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        for (var i = 1; i <= onboardings; i++)
+        {
+            settings[$"Databases:db{i:D2}:InstanceIdentifier"] = $"db{i:D2}-prod";
+            settings[$"Databases:db{i:D2}:AdminConnectionString"] = "Host=db.internal;Username=admin;Password=x";
+        }
+
+        // A console app has no test manifest: point WebApplicationFactory at this output folder (settings file included).
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_PREQUELBOT_HOST", AppContext.BaseDirectory);
+        var world = new FakeInfrastructure();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseEnvironment("Production");
+            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
+            builder.ConfigureTestServices(services =>
+            {
+                foreach (var handler in world.Handlers()) services.AddSingleton(handler);
+            });
+        });
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        if (!IPAddress.IsLoopback(IPAddress.Parse(address.Host))) throw new InvalidOperationException($"Refusing a non-loopback address {address}.");
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false }) { BaseAddress = address };
+
+        // Active onboardings make `status` do its real work (list, then each onboarding's current step).
+        for (var i = 1; i <= onboardings; i++)
+        {
+            var reply = await SendAsync(http, $"connect db{i:D2}", "UREQUESTER");
+            if (!reply.Contains("Started onboarding", StringComparison.Ordinal)) throw new InvalidOperationException("Seeding failed: " + reply);
+        }
+
+        Console.WriteLine($"PrequelBot Slack ack bench: host {address}, {clients} clients, {onboardings} active onboardings, warm-up {warmup}, measured {count}");
+        var started = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await SendAsync(http, "status", "UREQUESTER");
+            if (status.Split("awaiting-approval").Length - 1 >= onboardings) break;
+            if (started.Elapsed > TimeSpan.FromSeconds(60)) throw new InvalidOperationException("Seeded onboardings did not reach awaiting-approval: " + status);
+            await Task.Delay(100);
+        }
+
+        using var stop = new CancellationTokenSource(limit);
+        await RunAsync(http, warmup, clients, stop.Token);
+        var result = await RunAsync(http, count, clients, stop.Token);
+        Array.Sort(result.Latencies);
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"requests {result.Latencies.Length} in {result.Elapsed.TotalSeconds:0.00} s = {result.Latencies.Length / result.Elapsed.TotalSeconds:0} req/s; non-200 or unexpected bodies: {result.Failures}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"latency ms: p50 {Percentile(result.Latencies, 0.50):0.00}  p90 {Percentile(result.Latencies, 0.90):0.00}  p99 {Percentile(result.Latencies, 0.99):0.00}  p99.9 {Percentile(result.Latencies, 0.999):0.00}  max {result.Latencies[^1]:0.00}"));
+        Console.WriteLine($"Slack Web API calls during the run (cards, prompts): {slack.Calls}");
+
+        await factory.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
+        return result.Failures == 0 ? 0 : 1;
+
+        static async Task<Run> RunAsync(HttpClient http, int total, int clients, CancellationToken cancellationToken)
+        {
+            var latencies = new double[total];
+            var next = -1;
+            var failures = 0;
+            var clock = Stopwatch.StartNew();
+            var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < total && !cancellationToken.IsCancellationRequested)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    string reply;
+                    try
+                    {
+                        reply = await SendAsync(http, "status", "UREQUESTER", cancellationToken);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        reply = "";
+                    }
+                    latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    if (!reply.Contains("\"response_type\":\"ephemeral\"", StringComparison.Ordinal) || !reply.Contains("nboardings", StringComparison.Ordinal))
+                        Interlocked.Increment(ref failures);
+                }
+            }, CancellationToken.None)).ToArray();
+            await Task.WhenAll(workers);
+            var done = Math.Min(total, next);
+            if (done < total) Console.WriteLine($"Stopped by the time limit after {done} requests.");
+            return new Run(latencies[..done], clock.Elapsed, failures);
+        }
+
+        static async Task<string> SendAsync(HttpClient http, string text, string user, CancellationToken cancellationToken = default)
+        {
+            var body = string.Join('&',
+                "team_id=T0BENCH", "channel_id=C0BENCH", "user_id=" + user, "command=%2Fprequel",
+                "text=" + WebUtility.UrlEncode(text), "api_app_id=A0BENCH", "response_url=" + WebUtility.UrlEncode("https://hooks.slack.com/commands/T0BENCH/1/x"));
+            var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"v0:{timestamp}:{body}"));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/slack/commands") { Content = new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded") };
+            request.Headers.Add("X-Slack-Request-Timestamp", timestamp);
+            request.Headers.Add("X-Slack-Signature", "v0=" + Convert.ToHexStringLower(mac));
+            using var response = await http.SendAsync(request, cancellationToken);
+            var content = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.StatusCode == HttpStatusCode.OK ? content : $"HTTP {(int)response.StatusCode}";
+        }
+
+        static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+        int Option(string name, int fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+        }
+    }
+}
+
+internal sealed record Run(double[] Latencies, TimeSpan Elapsed, int Failures);
+
+/// <summary>Answers the bot's chat.postMessage/chat.update calls on 127.0.0.1 so seeded cards have somewhere to go.</summary>
+internal sealed class FakeSlack : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _calls;
+
+    private FakeSlack(WebApplication app) => _app = app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public int Calls => _calls;
+
+    public static async Task<FakeSlack> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeSlack(app);
+        app.MapPost("/api/{method}", async (HttpContext context) =>
+        {
+            var n = Interlocked.Increment(ref fake._calls);
+            var body = await JsonNode.ParseAsync(context.Request.Body) as JsonObject;
+            var ts = body?["ts"]?.GetValue<string>() ?? string.Create(CultureInfo.InvariantCulture, $"1700000000.{n:D6}");
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync(new JsonObject { ["ok"] = true, ["channel"] = body?["channel"]?.DeepClone(), ["ts"] = ts, ["message_ts"] = ts }.ToJsonString());
+        });
+        await app.StartAsync();
+        fake.BaseUrl = app.Urls.First().TrimEnd('/') + "/api/";
+        return fake;
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+}
