@@ -100,6 +100,9 @@ public abstract class SqlStateStore : IStateStore
     /// <summary>Runs before the schema statements inside the migration transaction (e.g. a lock against concurrent migrations).</summary>
     protected virtual Task BeforeMigrateAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Runs once at migration, outside any transaction (e.g. database-wide settings that persist).</summary>
+    protected virtual Task PrepareDatabaseAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>True for a unique-constraint violation.</summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
@@ -132,6 +135,7 @@ public abstract class SqlStateStore : IStateStore
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await PrepareDatabaseAsync(connection, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await BeforeMigrateAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         foreach (var statement in SchemaStatements)

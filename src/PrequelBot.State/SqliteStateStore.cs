@@ -17,6 +17,7 @@ public sealed class SqliteStateStore : SqlStateStore
         {
             Pooling = true,
             DefaultTimeout = 30,
+            ForeignKeys = true,
         };
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
         {
@@ -36,10 +37,18 @@ public sealed class SqliteStateStore : SqlStateStore
         {
             if (e.CurrentState != System.Data.ConnectionState.Open) return;
             using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+            // Per-connection settings only; WAL is a property of the file, set once at migration.
+            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;";
             pragma.ExecuteNonQuery();
         };
         return connection;
+    }
+
+    protected override async Task PrepareDatabaseAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL;";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override IEnumerable<string> SchemaStatements => CommonSchema("INTEGER PRIMARY KEY AUTOINCREMENT");
