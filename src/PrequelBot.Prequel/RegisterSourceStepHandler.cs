@@ -31,7 +31,16 @@ public sealed partial class RegisterSourceStepHandler(
         var name = context.Request.SourceName;
         if (await prequel.FindByNameAsync(name, cancellationToken) is { } existing)
         {
-            // Recorded in memory only: the engine saves facts when Apply runs (see the report on this port).
+            if (!context.IsPreview && context.Facts.Values.ContainsKey(FactKeys.UserPasswordSet))
+            {
+                // create-user gave the role a new password in this onboarding; a source that already existed still
+                // holds an older one and would silently stop working. Say so instead of reusing it.
+                throw new StepFailedException(
+                    $"Prequel source {name} already exists (id {existing.Id}) in {Environment}, but create-user has just set a new password for " +
+                    $"{context.Request.UserName}, so that source still uses the old one. Delete the source in Prequel (or pick another --source-name " +
+                    $"in a new connect), then retry {context.OnboardingId}.");
+            }
+            // The engine keeps facts learned by an "already in place" plan.
             context.Facts.PrequelSourceId = existing.Id;
             return StepPlan.AlreadyInPlace($"Prequel source {name} already exists (id {existing.Id}) in {Environment}");
         }

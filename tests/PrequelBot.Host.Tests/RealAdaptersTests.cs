@@ -87,7 +87,7 @@ public sealed class RealAdaptersTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_second_connect_of_an_onboarded_database_completes_and_duplicates_nothing()
+    public async Task A_second_connect_refuses_to_reuse_a_source_whose_password_it_rotated_and_retry_recreates_it()
     {
         var chat = new RecordingChatPlatform(BotHost.TestPlatform);
         await using var host = new BotHost(_world.Settings(BotHost.Sqlite(_directory)), world: null, chat);
@@ -95,17 +95,30 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         await RealWorld.ApproveUntilCompletedAsync(host, chat, first);
 
         var second = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
-        await RealWorld.ApproveUntilCompletedAsync(host, chat, second);
+        await RealWorld.ApproveUntilAsync(host, chat, second, OnboardingStates.Failed);
 
-        var again = await host.LoadAsync(second);
-        foreach (var step in new[] { StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.RegisterSource })
+        var failed = await host.LoadAsync(second);
+        foreach (var step in new[] { StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl })
         {
-            Assert.Equal((step, StepStates.AlreadyInPlace), (step, again.Step(step).State));
+            Assert.Equal((step, StepStates.AlreadyInPlace), (step, failed.Step(step).State));
         }
+        Assert.Equal(StepStates.Failed, failed.Step(StepNames.RegisterSource).State);
+        Assert.Contains("still uses the old one", failed.Onboarding.Message, StringComparison.Ordinal);
         Assert.Equal(2, (await _world.IngressAsync()).SelectMany(p => p.Ipv4Ranges).Count());
         Assert.Equal(RealWorld.StaticIps.Length + 1, (await _world.AclEntriesAsync()).Count);
-        Assert.Single(_world.Prequel.Sources);
         Assert.Equal(1, _world.Prequel.Posts);
+
+        // The operator deletes the stale source in Prequel, then retries: the source is recreated with the new password.
+        lock (_world.Prequel.Sources) _world.Prequel.Sources.Clear();
+        var retry = await host.SayAsync($"retry {second}");
+        Assert.False(retry.IsError, retry.Text);
+        await RealWorld.ApproveUntilCompletedAsync(host, chat, second);
+
+        var source = Assert.Single(_world.Prequel.Sources);
+        Assert.Equal(2, _world.Prequel.Posts);
+        var password = source.Body["source"]!["postgres"]!["password_auth"]!["password"]!.GetValue<string>();
+        await using var reader = new NpgsqlConnection(_world.Source.ConnectionStringFor(_world.Source.ReaderRole, password));
+        await reader.OpenAsync();
         Assert.Null(await host.Services.GetRequiredService<IStateStore>().GetSecretAsync(second, SecretNames.UserPassword, CancellationToken.None));
     }
 }

@@ -54,6 +54,23 @@ public sealed class RegisterSourceStepHandlerTests
     }
 
     [Fact]
+    public async Task An_existing_source_is_refused_when_this_onboarding_rotated_the_password()
+    {
+        await using var api = await FakePrequelApi.StartAsync();
+        var existing = api.Seed("mydb");
+        await using var host = PrequelTestHost.Create(api.BaseUrl);
+        var context = PrequelTestHost.Context("ob-plan4");
+        context.Facts.Values[FactKeys.UserPasswordSet] = "prequel_reader";
+
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => host.Handler.PlanAsync(context, CancellationToken.None));
+
+        Assert.Contains(existing.Id, error.Message, StringComparison.Ordinal);
+        Assert.Contains("retry ob-plan4", error.Message, StringComparison.Ordinal);
+        Assert.Null(context.Facts.PrequelSourceId);
+        Assert.Equal(0, api.Posts);
+    }
+
+    [Fact]
     public async Task Apply_records_the_source_id_and_erases_the_password()
     {
         await using var api = await FakePrequelApi.StartAsync();

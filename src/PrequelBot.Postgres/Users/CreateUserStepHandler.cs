@@ -21,7 +21,7 @@ public sealed partial class CreateUserStepHandler(
     ILogger<CreateUserStepHandler> logger) : IStepHandler
 {
     /// <summary>Facts value naming the user whose password was set from the stored secret in this onboarding.</summary>
-    public const string PasswordSetKey = "create-user:password-set";
+    public const string PasswordSetKey = FactKeys.UserPasswordSet;
 
     public string StepName => StepNames.CreateUser;
 

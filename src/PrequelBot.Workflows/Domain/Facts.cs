@@ -49,3 +49,10 @@ public sealed class OnboardingFacts
         Values = new Dictionary<string, string>(Values, StringComparer.Ordinal),
     };
 }
+
+/// <summary>Keys of <see cref="OnboardingFacts.Values"/> that one step writes and another reads.</summary>
+public static class FactKeys
+{
+    /// <summary>Written by <c>create-user</c> when it set a (new or rotated) password on the role in this onboarding; value = role name.</summary>
+    public const string UserPasswordSet = "create-user:password-set";
+}
