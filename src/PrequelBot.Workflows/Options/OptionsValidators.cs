@@ -86,14 +86,11 @@ public sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>
 }
 
 /// <summary>Small checks shared by validators.</summary>
-public static partial class SettingChecks
+public static class SettingChecks
 {
     public static bool IsHttpUrl(string? value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
-    [GeneratedRegex("^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$")]
-    private static partial Regex RdsIdentifier();
-
-    /// <summary>RDS DB instance identifier rules: 1–63 letters, digits or hyphens; a letter first; no trailing or double hyphen.</summary>
-    public static bool IsRdsIdentifier(string value) => value.Length <= 63 && RdsIdentifier().IsMatch(value);
+    /// <summary>RDS DB instance identifier rules (the command parser's own check, so settings and commands agree).</summary>
+    public static bool IsRdsIdentifier(string value) => PrequelBot.Commands.Identifiers.IsRdsInstanceIdentifier(value);
 }
