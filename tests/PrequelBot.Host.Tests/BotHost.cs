@@ -35,16 +35,7 @@ public sealed class BotHost : IAsyncDisposable
 
     public BotHost(Dictionary<string, string?> settings, FakeInfrastructure? world, IChatPlatform chat, Action<IServiceCollection>? services = null)
     {
-        var values = new Dictionary<string, string?>
-        {
-            ["Approvals:Approvers:0"] = Approver.Id,
-            ["Databases:mydb:InstanceIdentifier"] = "mydb-prod",
-            ["Databases:mydb:AdminConnectionString"] = "Host=db.internal;Username=admin;Password=x",
-            ["Workflow:ReconcileInterval"] = "00:00:01",
-            ["Workflow:StepLease"] = "00:00:03",
-            ["Workflow:Workers"] = "4",
-            ["Workflow:ApprovalWorkers"] = "2",
-        };
+        var values = BaseSettings(Approver.Id);
         foreach (var (k, v) in settings) values[k] = v;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
@@ -85,6 +76,21 @@ public sealed class BotHost : IAsyncDisposable
         }
         Assert.Fail($"Timed out waiting until {what}.");
     }
+
+    /// <summary>
+    /// What every host test needs whatever its chat: one approver, the database alias <c>mydb</c>, and workflow timings
+    /// short enough for tests (reconcile every second, 3 s step leases, small worker pools).
+    /// </summary>
+    public static Dictionary<string, string?> BaseSettings(string approverId) => new()
+    {
+        ["Approvals:Approvers:0"] = approverId,
+        ["Databases:mydb:InstanceIdentifier"] = "mydb-prod",
+        ["Databases:mydb:AdminConnectionString"] = "Host=db.internal;Username=admin;Password=x",
+        ["Workflow:ReconcileInterval"] = "00:00:01",
+        ["Workflow:StepLease"] = "00:00:03",
+        ["Workflow:Workers"] = "4",
+        ["Workflow:ApprovalWorkers"] = "2",
+    };
 
     /// <summary>Settings for a fresh SQLite state file.</summary>
     public static Dictionary<string, string?> Sqlite(string directory) => new()

@@ -49,20 +49,13 @@ public sealed class SlackBotHost : IAsyncDisposable
         world ??= new FakeInfrastructure();
         var slack = new FakeSlackApi();
         await slack.StartAsync();
-        var values = new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>(BotHost.BaseSettings(ApproverId))
         {
             ["Storage:Provider"] = "Sqlite",
             ["Storage:ConnectionString"] = $"Data Source={Path.Combine(directory, "state.db")}",
             ["Slack:SigningSecret"] = SigningSecret,
             ["Slack:BotToken"] = slack.BotToken,
             ["Slack:ApiBaseUrl"] = slack.BaseUrl,
-            ["Approvals:Approvers:0"] = ApproverId,
-            ["Databases:mydb:InstanceIdentifier"] = "mydb-prod",
-            ["Databases:mydb:AdminConnectionString"] = "Host=db.internal;Username=admin;Password=x",
-            ["Workflow:ReconcileInterval"] = "00:00:01",
-            ["Workflow:StepLease"] = "00:00:03",
-            ["Workflow:Workers"] = "4",
-            ["Workflow:ApprovalWorkers"] = "2",
         };
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {

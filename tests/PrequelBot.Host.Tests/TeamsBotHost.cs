@@ -42,19 +42,12 @@ public sealed class TeamsBotHost : IAsyncDisposable
     {
         Authority = authority;
         Connector = connector;
-        var values = new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>(BotHost.BaseSettings(Approver.AadObjectId))
         {
             ["Teams:AppId"] = FakeBotFrameworkAuthority.AppId,
             ["Teams:AppPassword"] = FakeBotFrameworkAuthority.AppPassword,
             ["Teams:OpenIdMetadataUrl"] = authority.MetadataUrl,
             ["Teams:TokenEndpoint"] = authority.TokenEndpoint,
-            ["Approvals:Approvers:0"] = Approver.AadObjectId,
-            ["Databases:mydb:InstanceIdentifier"] = "mydb-prod",
-            ["Databases:mydb:AdminConnectionString"] = "Host=db.internal;Username=admin;Password=x",
-            ["Workflow:ReconcileInterval"] = "00:00:01",
-            ["Workflow:StepLease"] = "00:00:03",
-            ["Workflow:Workers"] = "4",
-            ["Workflow:ApprovalWorkers"] = "2",
         };
         foreach (var (k, v) in settings) values[k] = v;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
