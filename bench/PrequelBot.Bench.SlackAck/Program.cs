@@ -75,7 +75,8 @@ internal static class SlackAckBench
         for (var i = 1; i <= onboardings; i++)
         {
             var reply = await SendAsync(http, $"connect db{i:D2}", "UREQUESTER");
-            if (!reply.Contains("Started onboarding", StringComparison.Ordinal)) throw new InvalidOperationException("Seeding failed: " + reply);
+            // On a busy machine the reply may come later through response_url; the wait below checks the outcome.
+            if (!reply.Contains("Started onboarding", StringComparison.Ordinal) && !reply.Contains("Working on it", StringComparison.Ordinal)) throw new InvalidOperationException("Seeding failed: " + reply);
         }
 
         Console.WriteLine($"PrequelBot Slack ack bench: host {address}, {clients} clients, {onboardings} active onboardings, warm-up {warmup}, measured {count}");

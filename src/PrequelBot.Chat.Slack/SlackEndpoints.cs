@@ -78,10 +78,15 @@ public static partial class SlackEndpoints
 
         // The command outlives this request when it is slow, so it runs on the application's token.
         var reply = Task.Run(() => RunCommandAsync(handler, chatRequest, logger, background.Stopping), CancellationToken.None);
-        var finished = await Task.WhenAny(reply, Task.Delay(CommandReplyWindow, clock, cancellationToken)).ConfigureAwait(false);
-        if (finished == reply)
+        try
         {
-            return TypedResults.Ok(Ephemeral(SlackMessageRenderer.Reply(await reply.ConfigureAwait(false))));
+            // No timer at all when the reply is already there (status, help, errors usually are).
+            var quick = await reply.WaitAsync(CommandReplyWindow, clock, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Ok(Ephemeral(SlackMessageRenderer.Reply(quick)));
+        }
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+        {
+            // Slow, or Slack hung up: the reply goes to response_url when it is ready.
         }
 
         var responseUrl = inbound.Field("response_url");

@@ -12,7 +12,7 @@ public sealed class PostgresStateStore(NpgsqlDataSource dataSource) : SqlStateSt
     /// <summary>Arbitrary constant identifying PrequelBot's migration lock.</summary>
     private const long MigrationLockKey = 0x5072_6571_7565_6C;
 
-    protected override DbConnection CreateConnection() => dataSource.CreateConnection();
+    protected internal override DbConnection CreateConnection() => dataSource.CreateConnection();
 
     protected override IEnumerable<string> SchemaStatements => CommonSchema("BIGSERIAL PRIMARY KEY");
 

@@ -92,7 +92,7 @@ public abstract class SqlStateStore : IStateStore
         """,
     ];
 
-    protected abstract DbConnection CreateConnection();
+    protected internal abstract DbConnection CreateConnection();
 
     /// <summary>Schema statements of this dialect.</summary>
     protected abstract IEnumerable<string> SchemaStatements { get; }
@@ -310,36 +310,27 @@ public abstract class SqlStateStore : IStateStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
     }
 
-    public async Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken) =>
+        [.. (await ListRecentWithCurrentStepAsync(limit, cancellationToken).ConfigureAwait(false)).Select(listing => listing.Onboarding)];
+
+    public async Task<IReadOnlyList<OnboardingListing>> ListRecentWithCurrentStepAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, $"""
-            SELECT * FROM onboardings
-            ORDER BY CASE WHEN state IN ({ActiveStates}) THEN 0 ELSE 1 END, updated_at DESC
+            SELECT o.*,
+                   (SELECT s.name FROM steps s
+                    WHERE s.onboarding_id = o.id AND s.state NOT IN ('{StepStates.Completed}', '{StepStates.AlreadyInPlace}')
+                    ORDER BY s.ordinal LIMIT 1) AS current_step
+            FROM onboardings o
+            ORDER BY CASE WHEN o.state IN ({ActiveStates}) THEN 0 ELSE 1 END, o.updated_at DESC
             LIMIT @limit
             """, null, ("limit", limit));
-        var result = new List<Onboarding>();
+        var result = new List<OnboardingListing>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) result.Add(ReadOnboarding(reader));
+        var currentStep = reader.GetOrdinal("current_step");
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            result.Add(new OnboardingListing(ReadOnboarding(reader), reader.IsDBNull(currentStep) ? null : reader.GetString(currentStep)));
         return result;
-    }
-
-    public async Task<IReadOnlyDictionary<string, string>> GetCurrentStepsAsync(IReadOnlyCollection<string> onboardingIds, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(onboardingIds);
-        var current = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (onboardingIds.Count == 0) return current;
-        var parameters = onboardingIds.Select((id, i) => ($"ob{i}", (object?)id)).ToArray();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, $"""
-            SELECT onboarding_id, name FROM steps
-            WHERE onboarding_id IN ({string.Join(", ", parameters.Select(p => "@" + p.Item1))})
-              AND state NOT IN ('{StepStates.Completed}', '{StepStates.AlreadyInPlace}')
-            ORDER BY onboarding_id, ordinal
-            """, null, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) current.TryAdd(reader.GetString(0), reader.GetString(1));
-        return current;
     }
 
     public Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken) =>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace PrequelBot.State;
@@ -9,6 +10,10 @@ namespace PrequelBot.State;
 /// </summary>
 public sealed class SqliteStateStore : SqlStateStore
 {
+    /// <summary>Native connections whose per-connection PRAGMAs are set (entries go with the native connection).</summary>
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = [];
+    private static readonly object Marker = new();
+
     private readonly string _connectionString;
 
     public SqliteStateStore(string connectionString)
@@ -30,16 +35,26 @@ public sealed class SqliteStateStore : SqlStateStore
     /// <summary>The file's path, for start-up logs.</summary>
     public string DataSource => new SqliteConnectionStringBuilder(_connectionString).DataSource;
 
-    protected override DbConnection CreateConnection()
+    protected internal override DbConnection CreateConnection()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.StateChange += (_, e) =>
         {
             if (e.CurrentState != System.Data.ConnectionState.Open) return;
-            using var pragma = connection.CreateCommand();
-            // Per-connection settings only; WAL is a property of the file, set once at migration.
-            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;";
-            pragma.ExecuteNonQuery();
+            // Pooled opens reuse the native connection: its settings are made once, when it is new, not on every open.
+            if (connection.Handle is not { } handle || !Configured.TryAdd(handle, Marker)) return;
+            try
+            {
+                using var pragma = connection.CreateCommand();
+                // Per-connection settings only; WAL is a property of the file, set once at migration.
+                pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;";
+                pragma.ExecuteNonQuery();
+            }
+            catch
+            {
+                Configured.Remove(handle);
+                throw;
+            }
         };
         return connection;
     }

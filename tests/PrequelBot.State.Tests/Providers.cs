@@ -15,6 +15,31 @@ public sealed class SqliteStateStoreTests : StateStoreContract, IDisposable
         return store;
     }
 
+    [Fact]
+    public async Task Every_open_connection_has_the_per_connection_settings_also_when_it_comes_from_the_pool()
+    {
+        var store = (SqliteStateStore)await NewStoreAsync();
+
+        for (var round = 0; round < 2; round++)
+        {
+            for (var open = 0; open < 3; open++)
+            {
+                await using var connection = store.CreateConnection();
+                await connection.OpenAsync();
+                Assert.Equal((1L, 30000L), (await ScalarAsync(connection, "PRAGMA synchronous"), await ScalarAsync(connection, "PRAGMA busy_timeout")));
+            }
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // the next round gets new native connections
+        }
+
+        static async Task<long> ScalarAsync(System.Data.Common.DbConnection connection, string sql)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

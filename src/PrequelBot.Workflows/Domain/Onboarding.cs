@@ -110,3 +110,6 @@ public sealed record AuditEvent(string OnboardingId, DateTimeOffset At, string A
     /// <summary>The actor for things the bot itself does.</summary>
     public const string System = "prequelbot";
 }
+
+/// <summary>One line of <c>status</c>: an onboarding and the name of its first step that is not done (null when none is left).</summary>
+public sealed record OnboardingListing(Onboarding Onboarding, string? CurrentStep);

@@ -186,12 +186,10 @@ public sealed partial class OnboardingCommands(
             var card = CardViews.Card(aggregate);
             return new CommandReply(card.ToText()) { Checklist = card };
         }
-        var recent = await store.ListRecentAsync(StatusListLimit, cancellationToken).ConfigureAwait(false);
+        var recent = await store.ListRecentWithCurrentStepAsync(StatusListLimit, cancellationToken).ConfigureAwait(false);
         if (recent.Count == 0) return new CommandReply("No onboardings yet. Start one with: connect <db>") { Onboardings = [] };
-        // One query for every listed onboarding's current step, not one aggregate load each (status is a hot path).
-        var unfinished = recent.Where(ob => OnboardingStates.IsActive(ob.State) || ob.State == OnboardingStates.Failed).Select(ob => ob.Id).ToList();
-        var currentSteps = await store.GetCurrentStepsAsync(unfinished, cancellationToken).ConfigureAwait(false);
-        var summaries = recent.Select(ob => CardViews.Summary(ob, unfinished.Contains(ob.Id) ? currentSteps.GetValueOrDefault(ob.Id) : null)).ToList();
+        var summaries = recent.Select(listing => CardViews.Summary(listing.Onboarding,
+            OnboardingStates.IsActive(listing.Onboarding.State) || listing.Onboarding.State == OnboardingStates.Failed ? listing.CurrentStep : null)).ToList();
         var lines = summaries.Select(s => $"{s.OnboardingId} {s.Database}: {s.State}{(s.CurrentStep is { } c ? $" at {c}" : "")} (by {s.Requester.DisplayName ?? s.Requester.Id}, {s.UpdatedAt:yyyy-MM-dd HH:mm} UTC)");
         return new CommandReply("Onboardings:\n" + string.Join('\n', lines)) { Onboardings = summaries };
     }

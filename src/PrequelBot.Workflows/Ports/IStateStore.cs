@@ -40,10 +40,10 @@ public interface IStateStore
     Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// For each of <paramref name="onboardingIds"/>, the name of its first step (by ordinal) that is not done; onboardings
-    /// whose steps are all done are absent. One round trip, so <c>status</c> need not load every aggregate.
+    /// The same onboardings as <see cref="ListRecentAsync"/>, each with the name of its first step (by ordinal) that is
+    /// not done, or null when all are done. One query, so <c>status</c> (a hot path) loads no aggregate.
     /// </summary>
-    Task<IReadOnlyDictionary<string, string>> GetCurrentStepsAsync(IReadOnlyCollection<string> onboardingIds, CancellationToken cancellationToken);
+    Task<IReadOnlyList<OnboardingListing>> ListRecentWithCurrentStepAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>Ids of onboardings that are not finished (for the reconciler).</summary>
     Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken);
