@@ -63,13 +63,16 @@ public static class SlackMessageRenderer
         }
         else
         {
-            if (reply.Text.Length > 0)
+            // The structured view is what the user reads; the plain text is only the notification fallback (as on Teams),
+            // so it is not repeated as a block.
+            if (reply.Checklist is { } card) AddAll(blocks, CardBlocks(card));
+            if (reply.Onboardings is { Count: 0 }) blocks.Add(Section(Escape(reply.Text)));
+            else if (reply.Onboardings is { } list)
             {
-                blocks.Add(Section(Escape(reply.Text)));
+                blocks.Add(Header("Onboardings"));
+                blocks.Add(Section(OnboardingList(list)));
             }
 
-            if (reply.Checklist is { } card) AddAll(blocks, CardBlocks(card));
-            if (reply.Onboardings is { } list) blocks.Add(Section(OnboardingList(list)));
             if (reply.Plan is { } plan) AddAll(blocks, PlanBlocks(plan));
         }
 

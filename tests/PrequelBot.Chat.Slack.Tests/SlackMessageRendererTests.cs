@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using PrequelBot.Workflows.Chat;
 using PrequelBot.Workflows.Domain;
@@ -183,6 +184,28 @@ public class SlackMessageRendererTests
 
         Assert.Contains("`security-group` awaiting approval", text, StringComparison.Ordinal);
         Assert.Contains("`ob-aaaa` `billing-db` running (create-user)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_structured_reply_shows_its_view_once_and_keeps_the_text_as_the_notification_fallback()
+    {
+        var reply = new CommandReply("Onboardings:\nob-aaaa billing-db: running at create-user")
+        {
+            Onboardings = [new OnboardingSummary("ob-aaaa", "billing-db", OnboardingStates.Running, StepNames.CreateUser, new ChatUser("slack", "U1"), At)],
+        };
+
+        var message = SlackMessageRenderer.Reply(reply);
+
+        Assert.Equal(reply.Text, message.Text);
+        Assert.Single(Regex.Matches(AllText(message), "ob-aaaa"));
+    }
+
+    [Fact]
+    public void An_empty_status_list_says_how_to_start()
+    {
+        var message = SlackMessageRenderer.Reply(new CommandReply("No onboardings yet. Start one with: connect <db>") { Onboardings = [] });
+
+        Assert.Contains("Start one with: connect &lt;db&gt;", AllText(message), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -84,6 +84,11 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         Assert.Null(await host.Services.GetRequiredService<ISecretStore>().GetAsync(id, SecretNames.UserPassword, CancellationToken.None));
         var onboarding = await host.LoadAsync(id);
         Assert.Equal(StepStates.Completed, onboarding.Step(StepNames.RegisterSource).State);
+
+        // verify-access really logged in as the role (it is never "already in place") and reported what it could read.
+        var verify = onboarding.Step(StepNames.VerifyAccess);
+        Assert.Equal(StepStates.Completed, verify.State);
+        Assert.Contains("readable", verify.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,6 +20,17 @@ public sealed class VerifyAccessStepHandlerTests
     }
 
     [Fact]
+    public async Task Plan_always_has_the_check_to_run_so_the_workflow_never_skips_it()
+    {
+        var onboard = new Onboard("Host=127.0.0.1;Username=admin;Database=app", "prequel_reader", ["public", "sales"]);
+
+        var plan = await onboard.VerifyAccess.PlanAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.True(plan.HasChanges);
+        Assert.Equal("Log in as prequel_reader and check it can read public, sales and write nothing", Assert.Single(plan.Changes));
+    }
+
+    [Fact]
     public async Task Read_only_user_passes_and_the_tables_are_counted_per_schema()
     {
         var (db, onboard) = await OnboardedAsync();

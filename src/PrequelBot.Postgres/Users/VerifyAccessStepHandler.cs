@@ -25,7 +25,8 @@ public sealed partial class VerifyAccessStepHandler(
     {
         ArgumentNullException.ThrowIfNull(context);
         var spec = ReadOnlyUserSpec.From(context.Request);
-        return Task.FromResult(StepPlan.AlreadyInPlace($"checks that {spec.UserName} can read {string.Join(", ", spec.Schemas)} and write nothing"));
+        // Never "already in place": the check is the point of the step, and it runs without an approval.
+        return Task.FromResult(StepPlan.Change($"Log in as {spec.UserName} and check it can read {string.Join(", ", spec.Schemas)} and write nothing"));
     }
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
