@@ -15,6 +15,13 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>
+    /// How long Hangfire keeps succeeded and deleted jobs: dashboard history only, the audit trail is the record. Each
+    /// waiting onboarding leaves one finished re-check job per back-off interval, about 3.7 KB each in memory
+    /// (bench/README.md), so with Hangfire's default of a day 1,000 waiting onboardings would hold gigabytes.
+    /// </summary>
+    public static readonly TimeSpan FinishedJobRetention = TimeSpan.FromMinutes(15);
+
+    /// <summary>
     /// Registers the state store and Hangfire for <c>Storage:Provider</c>: SQLite + Hangfire.InMemory (one node) or
     /// PostgreSQL + Hangfire.PostgreSql (several nodes; long polling on, short invisibility timeout), and two Hangfire
     /// servers: one only for approved steps (clicks start at once), one for everything else. Call before any other
@@ -63,11 +70,13 @@ public static class StorageServiceCollectionExtensions
                         InvisibilityTimeout = TimeSpan.FromMinutes(5),
                         PrepareSchemaIfNecessary = true,
                         SchemaName = "hangfire",
-                    });
+                    })
+                    .WithJobExpirationTimeout(FinishedJobRetention);
             }
             else
             {
-                config.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+                config.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = FinishedJobRetention })
+                    .WithJobExpirationTimeout(FinishedJobRetention);
             }
         });
 

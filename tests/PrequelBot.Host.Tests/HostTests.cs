@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Net;
 using PrequelBot.Testing;
@@ -31,6 +32,16 @@ public sealed class HostTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Finished_jobs_are_kept_minutes_not_a_day_so_waiting_onboardings_do_not_pile_them_up()
+    {
+        await using var host = new BotHost(BotHost.Sqlite(_directory), new FakeInfrastructure(), new RecordingChatPlatform(BotHost.TestPlatform));
+
+        var storage = host.Services.GetRequiredService<Hangfire.JobStorage>();
+
+        Assert.Equal(TimeSpan.FromMinutes(15), storage.JobExpirationTimeout);
     }
 
     [Fact]
