@@ -10,7 +10,7 @@ using PrequelBot.Testing;
 
 namespace PrequelBot.Bench.Workflow;
 
-internal sealed record ClickSample(double ToApplyMs, double AckMs, string Node);
+internal sealed record ClickSample(double ToApplyMs, double AckMs, double AckToApplyMs, string Node);
 
 /// <summary>
 /// Benchmark 1: approval click → step job running. A signed block_actions POST for a pending prompt is the click; the
@@ -94,6 +94,7 @@ internal static class ClickBench
         Console.WriteLine("|---|---|---|---|---|---|");
         Row("click → Apply starts", results.Select(r => r.ToApplyMs));
         Row("click HTTP answer (ack)", results.Select(r => r.AckMs));
+        Row("ack → Apply starts (< 0: before the ack)", results.Select(r => r.AckToApplyMs));
         foreach (var node in results.GroupBy(r => r.Node).OrderBy(g => g.Key)) Row($"click → Apply, run by node {node.Key}", node.Select(r => r.ToApplyMs));
         var ok = failures == 0 && results.Count >= samples && p95 <= target;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target p95 ≤ {target:0} ms: {(p95 <= target ? "met" : "MISSED")} (p95 {p95:0.0} ms); samples {results.Count}/{samples}"));
@@ -136,7 +137,7 @@ internal static class ClickBench
             try
             {
                 var (at, node) = await log.FirstApplyAsync(prompt.OnboardingId, prompt.Step).WaitAsync(TimeSpan.FromSeconds(60), stop.Token);
-                results.Add(new ClickSample(Stats.Ms(sent, at), Stats.Ms(sent, acked), node));
+                results.Add(new ClickSample(Stats.Ms(sent, at), Stats.Ms(sent, acked), Stats.Ms(acked, at), node));
                 if (results.Count % 50 == 0) Stats.Say($"{results.Count} clicks timed");
             }
             catch (TimeoutException)
