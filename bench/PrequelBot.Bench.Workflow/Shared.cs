@@ -217,6 +217,9 @@ internal sealed partial class BenchSlack : IAsyncDisposable
     [GeneratedRegex(@"for `(?<step>[a-z-]+)` of (?<id>\S+) \(`(?<db>[^`]+)`\)")]
     private static partial Regex PromptHeading();
 
+    /// <summary>Drops the kept messages (so a memory figure of this process counts the host, not this fake).</summary>
+    public void Forget() => _messages.Clear();
+
     /// <summary>Prompts that still show buttons.</summary>
     public List<Prompt> PendingPrompts()
     {
