@@ -44,7 +44,17 @@ internal static class ReplicaBench
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8, UseProxy = false }) { BaseAddress = address };
             var process = Process.GetCurrentProcess();
             var (heapBefore, wsBefore) = Memory(process);
-            Stats.Say($"host at {address}; before: GC heap {heapBefore / 1048576.0:0.0} MiB, working set {wsBefore / 1048576.0:0.0} MiB; starting {count} onboardings --replica");
+            Stats.Say($"host at {address}; before: GC heap {heapBefore / 1048576.0:0.0} MiB, working set {wsBefore / 1048576.0:0.0} MiB");
+
+            // The probes first, so their prompts are waiting for a click when the steady state begins (a new onboarding
+            // started during the steady state waits for the busy `steps`/`chat` workers before its first prompt shows).
+            foreach (var alias in probeAliases)
+            {
+                if (await slack.CommandAsync(http, $"connect {alias}", stop.Token) != HttpStatusCode.OK) failures++;
+            }
+            while (slack.PendingPrompts().Count(p => p.Database.StartsWith("probe", StringComparison.Ordinal)) < probes && !stop.IsCancellationRequested)
+                await Task.Delay(100, CancellationToken.None);
+            Stats.Say($"{probes} probe onboardings wait for approval; starting {count} onboardings --replica");
 
             await ParallelAsync(waiting, async alias =>
             {
@@ -68,9 +78,10 @@ internal static class ReplicaBench
             // Steady state: sample while probe onboardings are started and approved.
             var monitoring = JobStorage.Current.GetMonitoringApi();
             var samples = new List<(long Processing, int Pinned, int PoolThreads, long PoolQueue, int ProcessThreads)>();
+            var (heapSteady, _) = Memory(process);
             var rechecksBefore = log.Applies;
             var steadyClock = Stopwatch.StartNew();
-            var probeTask = ProbeAsync(slack, http, probeAliases, log, steady, stop.Token);
+            var probeTask = ProbeAsync(slack, http, log, steady, stop.Token);
             while (steadyClock.Elapsed < steady && !stop.IsCancellationRequested)
             {
                 var processing = monitoring.ProcessingCount();
@@ -101,6 +112,8 @@ internal static class ReplicaBench
             Row("process threads", $"min {samples.Min(s => s.ProcessThreads)}, max {samples.Max(s => s.ProcessThreads)}");
             Row("GC heap before → after (after full GC)", string.Create(CultureInfo.InvariantCulture, $"{heapBefore / 1048576.0:0.0} → {heapAfter / 1048576.0:0.0} MiB = {(heapAfter - heapBefore) / 1024.0 / count:0.0} KiB per onboarding"));
             Row("working set before → after", string.Create(CultureInfo.InvariantCulture, $"{wsBefore / 1048576.0:0.0} → {wsAfter / 1048576.0:0.0} MiB = {(wsAfter - wsBefore) / 1024.0 / count:0.0} KiB per onboarding"));
+            Row("GC heap growth during the steady state", string.Create(CultureInfo.InvariantCulture, $"{heapSteady / 1048576.0:0.0} → {heapAfter / 1048576.0:0.0} MiB = {(heapAfter - heapSteady) / (double)Math.Max(1, rechecks):0} bytes per Apply"));
+            Row("Hangfire succeeded jobs kept (in memory until they expire)", $"{monitoring.SucceededListCount()}");
             Row("probe click → Apply starts", Stats.Summary(probeResults));
             var ok = failures == 0 && stillWaiting == count && samples.Max(s => s.Pinned) == 0 && probeResults.Count > 0;
             Console.WriteLine(ok ? "result: ok (no pinned workers, every onboarding re-checking, probes ran)" : "result: FAILED (see the table)");
@@ -128,16 +141,12 @@ internal static class ReplicaBench
     private static Task ParallelAsync<T>(IEnumerable<T> items, Func<T, Task> action, CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, _) => await action(item));
 
-    /// <summary>Starts the probe onboardings and clicks their prompts one at a time, timing click → Apply.</summary>
-    private static async Task<(List<double>, int)> ProbeAsync(BenchSlack slack, HttpClient http, List<string> aliases, ApplyLog log, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>Clicks the probe onboardings' pending prompts one at a time, timing click → Apply.</summary>
+    private static async Task<(List<double>, int)> ProbeAsync(BenchSlack slack, HttpClient http, ApplyLog log, TimeSpan duration, CancellationToken cancellationToken)
     {
         var failures = 0;
         var results = new List<double>();
         var clock = Stopwatch.StartNew();
-        foreach (var alias in aliases)
-        {
-            if (await slack.CommandAsync(http, $"connect {alias}", cancellationToken) != HttpStatusCode.OK) failures++;
-        }
         var clicked = new HashSet<string>();
         while (clock.Elapsed < duration && !cancellationToken.IsCancellationRequested)
         {
