@@ -280,14 +280,15 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime, ID
             await ExpectAsync(request, HttpStatusCode.OK);
         }
 
-        // The dashboard (local requests only; these are local): garbage and huge form posts never break it.
+        // The dashboard (local requests only; these are local): garbage form posts are refused (Hangfire: 422), and a
+        // 5 MB form is cut off at the host's 1 MB body cap with 413 (it was a 500 from the form reader before the cap).
         foreach (var path in new[] { "/hangfire", "/hangfire/jobs/enqueued", "/hangfire/" + RandomToken(20), "/hangfire/jobs/details/" + RandomToken(10) })
             await ExpectAsync(new HttpRequestMessage(HttpMethod.Get, Url(path)), HttpStatusCode.OK, HttpStatusCode.NotFound);
         foreach (var path in new[] { "/hangfire/stats", "/hangfire/jobs/enqueued/delete", "/hangfire/recurring/trigger" })
         {
-            await ExpectAsync(Post(path, Bytes(RandomBytes(1024), "application/x-www-form-urlencoded")), HttpStatusCode.OK, HttpStatusCode.NoContent, HttpStatusCode.BadRequest, HttpStatusCode.NotFound, HttpStatusCode.Forbidden);
+            await ExpectAsync(Post(path, Bytes(RandomBytes(1024), "application/x-www-form-urlencoded")), HttpStatusCode.OK, HttpStatusCode.NoContent, HttpStatusCode.BadRequest, HttpStatusCode.NotFound, HttpStatusCode.Forbidden, HttpStatusCode.UnprocessableEntity);
             await ExpectAsync(Post(path, Bytes(Encoding.ASCII.GetBytes("metrics[]=" + new string('a', FiveMegabytes)), "application/x-www-form-urlencoded")),
-                HttpStatusCode.BadRequest, HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.NotFound, HttpStatusCode.Forbidden);
+                HttpStatusCode.RequestEntityTooLarge);
         }
     }
 
@@ -402,23 +403,81 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime, ID
     private async Task ExpectAsync(HttpRequestMessage request, params HttpStatusCode[] expected)
     {
         _sent++;
+        // Each bad request on its own connection: the host may close one after refusing a huge body unread.
+        request.Headers.ConnectionClose = true;
         var what = $"{request.Method} {request.RequestUri!.PathAndQuery[..Math.Min(80, request.RequestUri.PathAndQuery.Length)]} ({request.Content?.Headers.ContentType?.ToString() ?? "no content type"}, {request.Content?.Headers.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? "?"} bytes)";
         try
         {
-            using var response = await _http.SendAsync(request);
-            var body = await response.Content.ReadAsStringAsync();
-            if ((int)response.StatusCode >= 500 || !expected.Contains(response.StatusCode))
-                _failures.Add($"{what} → {(int)response.StatusCode}, expected {string.Join('/', expected.Select(e => (int)e))}: {body[..Math.Min(200, body.Length)]}");
-        }
-        catch (HttpRequestException e) when (expected.Contains(HttpStatusCode.RequestEntityTooLarge))
-        {
-            // Kestrel may answer 413 and close the connection while the client is still sending: the send fails.
-            output.WriteLine($"{what}: connection closed while sending ({e.Message})");
+            var (status, body) = request.Content is { } content && (content.Headers.ContentLength is null or > 256 * 1024)
+                ? await SendHugeAsync(request)
+                : await SendAsync(request);
+            if (status >= 500 || !expected.Contains((HttpStatusCode)status))
+                _failures.Add($"{what} → {status}, expected {string.Join('/', expected.Select(e => (int)e))}: {body[..Math.Min(200, body.Length)]}");
         }
         finally
         {
             request.Dispose();
         }
+    }
+
+    private async Task<(int Status, string Body)> SendAsync(HttpRequestMessage request)
+    {
+        using var response = await _http.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// Sends a huge body over a raw socket while reading the answer: the host answers (413, 401, 400) without reading
+    /// the body and closes the connection, which HttpClient reports as a failed send instead of the status. Bodies
+    /// without a Content-Length go chunked.
+    /// </summary>
+    private async Task<(int Status, string Body)> SendHugeAsync(HttpRequestMessage request)
+    {
+        var body = await request.Content!.ReadAsByteArrayAsync();
+        var chunked = request.Content.Headers.ContentLength is null;
+        var head = new StringBuilder($"{request.Method} {request.RequestUri!.PathAndQuery} HTTP/1.1\r\nHost: {request.RequestUri.Authority}\r\nConnection: close\r\n");
+        foreach (var (name, values) in request.Headers.Where(h => h.Key != "Connection").Concat(request.Content.Headers.Where(h => h.Key != "Content-Length")))
+            foreach (var value in values) head.Append(CultureInfo.InvariantCulture, $"{name}: {value}\r\n");
+        head.Append(chunked ? "Transfer-Encoding: chunked\r\n\r\n" : $"Content-Length: {body.Length}\r\n\r\n");
+
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _host.BaseAddress.Port);
+        var stream = client.GetStream();
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()));
+                for (var offset = 0; offset < body.Length; offset += 64 * 1024)
+                {
+                    var chunk = body.AsMemory(offset, Math.Min(64 * 1024, body.Length - offset));
+                    if (chunked) await stream.WriteAsync(Encoding.ASCII.GetBytes($"{chunk.Length:x}\r\n"));
+                    await stream.WriteAsync(chunk);
+                    if (chunked) await stream.WriteAsync("\r\n"u8.ToArray());
+                }
+
+                if (chunked) await stream.WriteAsync("0\r\n\r\n"u8.ToArray());
+            }
+            catch (IOException)
+            {
+                // The host answered and hung up before the body was sent: expected for a refused body.
+            }
+        });
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        string? statusLine;
+        try
+        {
+            statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (IOException e)
+        {
+            statusLine = "reset before an answer: " + e.Message;
+        }
+
+        await sending.WaitAsync(TimeSpan.FromSeconds(60));
+        return statusLine?.Split(' ') is [_, var code, ..] && int.TryParse(code, CultureInfo.InvariantCulture, out var status)
+            ? (status, statusLine)
+            : (0, $"no HTTP answer: {statusLine}");
     }
 
     // ---- randomness (all from the printed seed) ----
