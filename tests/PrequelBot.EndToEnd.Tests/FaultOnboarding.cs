@@ -55,6 +55,20 @@ public sealed class FaultOnboarding(EndToEndWorld world)
     }
 
     /// <summary>
+    /// Types <c>/prequel retry {id}</c> and waits until the card has left <c>failed</c> (or the onboarding already
+    /// completed), so that the old card is not mistaken for the outcome of the retry; returns the acknowledgement.
+    /// </summary>
+    public async Task<string> RetryAsync(HostProcess host, string id)
+    {
+        var reply = await world.Slack.CommandAsync(host, $"retry {id}");
+        await Eventually.Async(
+            () => Task.FromResult(world.Slack.CardState(id) != OnboardingStates.Failed),
+            $"the card of {id} leaves failed after the retry (acknowledged: {reply})", EndToEndWorld.Patience,
+            () => world.Slack.CardText(id) + "\n" + world.Diagnostics());
+        return reply;
+    }
+
+    /// <summary>
     /// What the onboarding must have left in AWS, PostgreSQL (<paramref name="sourceConnectionString"/>, default the
     /// world's), Prequel and the channel: each change exactly once, and the password nowhere else.
     /// </summary>

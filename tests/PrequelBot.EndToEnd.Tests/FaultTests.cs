@@ -99,9 +99,11 @@ public sealed class FaultTests : IAsyncLifetime
 
             _world.Prequel.Script.Clear();
             _world.Prequel.Script.Enqueue(new ScriptedResponse("POST", 503, "gateway timeout after commit", CommitFirst: true));
-            var reply = await _world.Slack.CommandAsync(host, $"retry {id}");
-            Assert.Contains($"Retrying {StepNames.RegisterSource} of {id}", reply, StringComparison.Ordinal);
+            var reply = await _onboarding.RetryAsync(host, id);
+            Assert.True(reply.Contains($"Retrying {StepNames.RegisterSource} of {id}", StringComparison.Ordinal) || reply.Contains("Working on it", StringComparison.Ordinal), reply);
             await _onboarding.ApproveUntilCompletedAsync(host, id);
+            Assert.Empty(_world.Prequel.Script); // the POST that committed and answered 503 was made, once
+            Assert.Equal(1, _world.Prequel.Posts);
         }
         else
         {
@@ -152,7 +154,7 @@ public sealed class FaultTests : IAsyncLifetime
         {
             // Allowed: a step failed clearly while the server was away; a retry completes it.
             Assert.False(string.IsNullOrWhiteSpace(_world.Slack.CardText(id)));
-            await _world.Slack.CommandAsync(host, $"retry {id}");
+            await _onboarding.RetryAsync(host, id);
             await _onboarding.ApproveUntilCompletedAsync(host, id);
         }
         else
