@@ -1,6 +1,7 @@
 using Npgsql;
 using PrequelBot.Prequel.Tests;
 using PrequelBot.Workflows.Domain;
+using Xunit.Abstractions;
 
 namespace PrequelBot.EndToEnd.Tests;
 
@@ -11,7 +12,7 @@ namespace PrequelBot.EndToEnd.Tests;
 /// exactly once.
 /// </summary>
 [Collection(EndToEndGroup.Name)]
-public sealed class FaultTests : IAsyncLifetime
+public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private EndToEndWorld _world = null!;
     private FaultOnboarding _onboarding = null!;
@@ -42,6 +43,7 @@ public sealed class FaultTests : IAsyncLifetime
         Assert.Contains(proxy.Throttled, call => call.StartsWith("Rds:", StringComparison.Ordinal));
         Assert.Contains(proxy.Throttled, call => call.StartsWith("Ec2:", StringComparison.Ordinal));
         Assert.Single(proxy.Forwarded, call => call == "Rds:ModifyDBInstance");
+        output.WriteLine($"Throttled {proxy.Throttled.Count} of {proxy.Throttled.Count + proxy.Forwarded.Count} AWS calls: {string.Join(", ", proxy.Throttled)}");
         await _onboarding.AssertEveryChangeExactlyOnceAsync(id);
     }
 
@@ -89,6 +91,7 @@ public sealed class FaultTests : IAsyncLifetime
 
         // Assert: either the client's retries outlasted the fault, or register-source failed with a clear message
         // and a retry after the fault cleared completes it (the POST then commits but answers 503: listed, not re-posted).
+        output.WriteLine($"Ended {state} while Prequel answered 5xx; {_world.Prequel.Gets} list requests.");
         if (state == OnboardingStates.Failed)
         {
             var card = _world.Slack.CardText(id);
@@ -150,8 +153,10 @@ public sealed class FaultTests : IAsyncLifetime
                 restarts++;
             }
         });
+        output.WriteLine($"Ended {ended} after {restarts} restarts.");
         if (ended == OnboardingStates.Failed)
         {
+            output.WriteLine(_world.Slack.CardText(id));
             // Allowed: a step failed clearly while the server was away; a retry completes it.
             Assert.False(string.IsNullOrWhiteSpace(_world.Slack.CardText(id)));
             await _onboarding.RetryAsync(host, id);
