@@ -27,6 +27,21 @@ public static class HostingExtensions
         return builder;
     }
 
+    /// <summary>Largest request body Kestrel accepts on any route (its default is about 28.6 MB).</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Caps every request body at <see cref="MaxRequestBodyBytes"/>: reading past it is a 413. Slack (64 KB) and Teams
+    /// (512 KB) cap lower themselves; this covers the rest, e.g. the dashboard's form posts, which otherwise read up
+    /// to Kestrel's default and fail with a 500 past the form reader's 4 MB value limit.
+    /// </summary>
+    public static WebApplicationBuilder LimitRequestBodies(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        return builder;
+    }
+
     /// <summary><c>GET /healthz</c>: the process is up. <c>GET /readyz</c>: storage answers (else 503).</summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {

@@ -1,6 +1,7 @@
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPrequelSettingsFile();
+builder.LimitRequestBodies();
 builder.Services.AddPrequelStorage();
 builder.Services.AddPrequelWorkflows();
 builder.Services.AddSlackChat();

@@ -46,6 +46,12 @@ public sealed class FakeSlackApi : IAsyncDisposable
 
     public IEnumerable<FakeSlackCall> CallsTo(string method) => Calls.Where(c => c.Method == method);
 
+    /// <summary>The calls of <see cref="Calls"/> that a fault answered (429 or <c>ok:false</c>): nothing of them was delivered.</summary>
+    public ConcurrentQueue<FakeSlackCall> Faulted { get; } = new();
+
+    /// <summary>Calls to <paramref name="method"/> that were not answered by a fault.</summary>
+    public IEnumerable<FakeSlackCall> DeliveredCallsTo(string method) => CallsTo(method).Where(c => !Faulted.Any(f => ReferenceEquals(f, c)));
+
     /// <summary>The next <paramref name="count"/> Web API calls answer HTTP 429 with <c>Retry-After: {seconds}</c>.</summary>
     public void RateLimitNext(int count, int retryAfterSeconds)
     {
@@ -109,9 +115,15 @@ public sealed class FakeSlackApi : IAsyncDisposable
     {
         var body = await ReadJsonAsync(context);
         var authorization = context.Request.Headers.Authorization.ToString();
-        Calls.Enqueue(new FakeSlackCall(method, body ?? [], authorization, context.Request.ContentType));
+        var call = new FakeSlackCall(method, body ?? [], authorization, context.Request.ContentType);
+        Calls.Enqueue(call);
 
-        if (_faults.TryDequeue(out var fault) && await fault(context)) return;
+        if (_faults.TryDequeue(out var fault) && await fault(context))
+        {
+            Faulted.Enqueue(call);
+            return;
+        }
+
         if (authorization != "Bearer " + BotToken) { await Reply(context, new JsonObject { ["ok"] = false, ["error"] = "invalid_auth" }); return; }
         if (body is null || context.Request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) != true)
         {
