@@ -23,8 +23,9 @@ public static class StorageServiceCollectionExtensions
 
     /// <summary>
     /// Registers the state store and Hangfire for <c>Storage:Provider</c>: SQLite + Hangfire.InMemory (one node) or
-    /// PostgreSQL + Hangfire.PostgreSql (several nodes; long polling on, short invisibility timeout), and two Hangfire
-    /// servers: one only for approved steps (clicks start at once), one for everything else. Call before any other
+    /// PostgreSQL + Hangfire.PostgreSql (several nodes; long polling on, short invisibility timeout), and three Hangfire
+    /// servers: one only for approved steps (clicks start at once), one for scheduled re-checks and back-offs (many
+    /// waiting onboardings never hold up new work), one for everything else. Call before any other
     /// hosted service that needs the schema. Safe to call twice.
     /// </summary>
     public static IServiceCollection AddPrequelStorage(this IServiceCollection services)
@@ -86,6 +87,14 @@ public static class StorageServiceCollectionExtensions
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:approvals";
             server.Queues = [JobQueues.Approvals];
             server.WorkerCount = workflow.ApprovalWorkers;
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
+        services.AddHangfireServer((sp, server) =>
+        {
+            var workflow = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:rechecks";
+            server.Queues = [JobQueues.Rechecks];
+            server.WorkerCount = workflow.RecheckWorkers;
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
         });
         services.AddHangfireServer((sp, server) =>

@@ -111,6 +111,7 @@ public sealed class EndToEndWorld : IAsyncDisposable
             // As the in-process host tests: enough workers for one onboarding, and fewer threads competing on 2 cores.
             ["Workflow__Workers"] = "4",
             ["Workflow__ApprovalWorkers"] = "2",
+            ["Workflow__RecheckWorkers"] = "2",
         };
         foreach (var (key, value) in storage) settings[key] = value;
         return settings;

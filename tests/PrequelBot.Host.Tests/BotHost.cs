@@ -90,6 +90,7 @@ public sealed class BotHost : IAsyncDisposable
         ["Workflow:StepLease"] = "00:00:03",
         ["Workflow:Workers"] = "4",
         ["Workflow:ApprovalWorkers"] = "2",
+        ["Workflow:RecheckWorkers"] = "2",
     };
 
     /// <summary>Settings for a fresh SQLite state file.</summary>

@@ -13,7 +13,7 @@ public sealed class HangfireWorkScheduler(IBackgroundJobClient jobs) : IWorkSche
         jobs.Enqueue<StepJob>(j => j.RunApprovedAsync(onboardingId, stepName, CancellationToken.None));
 
     public void RunStepLater(string onboardingId, string stepName, TimeSpan delay) =>
-        jobs.Schedule<StepJob>(j => j.RunAsync(onboardingId, stepName, CancellationToken.None), delay);
+        jobs.Schedule<StepJob>(j => j.RunLaterAsync(onboardingId, stepName, CancellationToken.None), delay);
 
     public void SyncChat(string onboardingId) =>
         jobs.Enqueue<ChatSyncJob>(j => j.SyncAsync(onboardingId, CancellationToken.None));

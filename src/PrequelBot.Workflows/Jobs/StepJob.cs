@@ -18,6 +18,13 @@ public sealed class StepJob(StepRunner runner)
     public Task RunAsync(string onboardingId, string step, CancellationToken cancellationToken) =>
         runner.RunAsync(onboardingId, cancellationToken);
 
+    /// <summary>A scheduled re-run of the current step (a re-check or a back-off), on the re-checks queue.</summary>
+    [Queue(JobQueues.Rechecks)]
+    [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [DisplayName("{1} of {0} (re-check)")]
+    public Task RunLaterAsync(string onboardingId, string step, CancellationToken cancellationToken) =>
+        runner.RunAsync(onboardingId, cancellationToken);
+
     /// <summary>Runs a step a person just approved, on the dedicated approvals queue.</summary>
     [Queue(JobQueues.Approvals)]
     [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Delete)]

@@ -80,6 +80,7 @@ public sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>
         Positive(o.StepLease, nameof(o.StepLease));
         if (o.MaxStepErrors is < 1 or > 100) failures.Add($"Workflow:MaxStepErrors must be 1–100 (got {o.MaxStepErrors}).");
         if (o.ApprovalWorkers is < 1 or > 64) failures.Add($"Workflow:ApprovalWorkers must be 1–64 (got {o.ApprovalWorkers}).");
+        if (o.RecheckWorkers is < 1 or > 64) failures.Add($"Workflow:RecheckWorkers must be 1–64 (got {o.RecheckWorkers}).");
         if (o.Workers is < 1 or > 256) failures.Add($"Workflow:Workers must be 1–256 (got {o.Workers}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -99,6 +99,9 @@ public sealed class WorkflowOptions
     /// <summary>Worker threads of the server that runs click-triggered steps. Default 4.</summary>
     public int ApprovalWorkers { get; set; } = 4;
 
+    /// <summary>Worker threads of the server that runs scheduled re-checks and back-offs. Default 4.</summary>
+    public int RecheckWorkers { get; set; } = 4;
+
     /// <summary>Worker threads for everything else. Default 8.</summary>
     public int Workers { get; set; } = 8;
 }
