@@ -4,8 +4,9 @@ using PrequelBot.Workflows.Domain;
 namespace PrequelBot.EndToEnd.Tests;
 
 /// <summary>
-/// The built host as real processes, driven only through its HTTP endpoints (signed Slack requests), on real
-/// adapters: moto for AWS, the test PostgreSQL cluster, the fake Prequel and Slack APIs. Hosts are killed with
+/// The built host as real processes, driven only through its HTTP endpoints (signed Slack requests, Bot Framework
+/// activities with signed JWTs), on real adapters: moto for AWS, the test PostgreSQL cluster, the fake Prequel, Slack
+/// and Teams (authority and Connector) APIs. Hosts are killed with
 /// <c>kill -9</c> at step boundaries and mid-run; afterwards every change exists exactly once.
 /// </summary>
 [Collection(EndToEndGroup.Name)]
