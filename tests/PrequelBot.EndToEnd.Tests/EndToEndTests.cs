@@ -1,10 +1,12 @@
+using PrequelBot.Chat.Teams.Tests.Fakes;
 using PrequelBot.Workflows.Domain;
 
 namespace PrequelBot.EndToEnd.Tests;
 
 /// <summary>
-/// The built host as real processes, driven only through its HTTP endpoints (signed Slack requests), on real
-/// adapters: moto for AWS, the test PostgreSQL cluster, the fake Prequel and Slack APIs. Hosts are killed with
+/// The built host as real processes, driven only through its HTTP endpoints (signed Slack requests, Bot Framework
+/// activities with signed JWTs), on real adapters: moto for AWS, the test PostgreSQL cluster, the fake Prequel, Slack
+/// and Teams (authority and Connector) APIs. Hosts are killed with
 /// <c>kill -9</c> at step boundaries and mid-run; afterwards every change exists exactly once.
 /// </summary>
 [Collection(EndToEndGroup.Name)]
@@ -14,15 +16,6 @@ public sealed class EndToEndTests : IAsyncLifetime
         [StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.CreateUser, StepNames.RegisterSource];
 
     private static readonly TimeSpan WholeOnboarding = TimeSpan.FromSeconds(240);
-
-    /// <summary>
-    /// Why the kill tests are skipped for now (docs/feat/e2e.md, "Findings"): ChatOutbox.SyncAsync takes its per-onboarding
-    /// lease for a fixed 2 minutes. A kill -9 during a chat sync (after every save) leaves the card and the prompts frozen
-    /// for up to 2 minutes per kill, although the steps themselves resume at once; with several kills the onboarding
-    /// cannot be driven from Slack within the test's budget. Remove the Skip once the lease is short or renewed.
-    /// </summary>
-    private const string ChatLeaseFinding =
-        "Product finding: the chat outbox lease is a fixed 2 minutes, so after a kill -9 mid-sync the card and prompts stall (docs/feat/e2e.md, Findings).";
 
     private EndToEndWorld _world = null!;
 
@@ -35,14 +28,39 @@ public sealed class EndToEndTests : IAsyncLifetime
     {
         var host = await _world.StartHostAsync("node", _world.Settings(_world.Sqlite()));
 
-        await _world.Slack.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
-        var id = await _world.Slack.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
-        await ApproveUntilCompletedAsync(id, _ => Task.FromResult(host));
+        await _world.SlackChannel.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
+        var id = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
+        await ApproveUntilCompletedAsync(_world.SlackChannel, id, _ => Task.FromResult(host));
 
-        await AssertEveryChangeExactlyOnceAsync(id);
+        await AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
-    [Fact(Skip = ChatLeaseFinding)]
+    [Fact]
+    public async Task A_connect_from_Teams_opens_the_database_creates_a_read_only_user_and_registers_one_source()
+    {
+        var teams = _world.Teams;
+        var host = await _world.StartHostAsync("node", _world.Settings(_world.Sqlite()));
+
+        await teams.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
+        var id = await teams.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
+        await ApproveUntilCompletedAsync(teams, id, _ => Task.FromResult(host));
+
+        await AssertEveryChangeExactlyOnceAsync(teams, id);
+        // Every prompt was decided by the approver's click and lost its buttons; every Connector call went to the
+        // activity's serviceUrl and conversation with the bot's own token, and the bot fetched that token once.
+        var prompts = teams.Prompts();
+        Assert.Equal(ApprovedSteps.Length, prompts.Count);
+        Assert.All(prompts, p => Assert.False(TeamsChannel.ShowsButtons(p.Prompt), $"prompt {p.Id} still shows buttons"));
+        Assert.All(prompts, p => Assert.Contains(TeamsChannel.Texts(p.Prompt), t => t.StartsWith("Approved by " + TeamsChannel.Approver.Name, StringComparison.Ordinal)));
+        Assert.All(teams.Connector.Calls, c => Assert.StartsWith(TeamsChannel.EscapedConversationPath, c.RawTarget, StringComparison.Ordinal));
+        Assert.All(teams.Connector.Calls, c => Assert.True(c.Status < 300, $"{c.Method} {c.RawTarget} answered {c.Status}"));
+        Assert.Equal(1, teams.Authority.TokenRequests);
+        Assert.Equal(0, teams.Authority.BadTokenRequests);
+        Assert.False(teams.EverCarried(FakeBotFrameworkAuthority.AppPassword), "a Connector call carried the app password");
+        Assert.Empty(_world.SlackApi.Calls);
+    }
+
+    [Fact]
     public async Task Kill_9_after_the_command_after_approvals_and_before_a_click_loses_nothing_and_applies_every_change_once()
     {
         var settings = _world.Settings(_world.Sqlite());
@@ -55,12 +73,12 @@ public sealed class EndToEndTests : IAsyncLifetime
         }
 
         // Killed right after the acknowledgement: discover and the card post may be in flight.
-        await _world.Slack.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
+        await _world.SlackChannel.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
         await KillAndRestartAsync();
-        var id = await _world.Slack.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
+        var id = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
 
         var killedBeforeClick = false;
-        await ApproveUntilCompletedAsync(id,
+        await ApproveUntilCompletedAsync(_world.SlackChannel, id,
             clickVia: async prompt =>
             {
                 // At a step boundary: the prompt is posted, nobody has clicked yet.
@@ -79,20 +97,20 @@ public sealed class EndToEndTests : IAsyncLifetime
             });
 
         Assert.True(killedBeforeClick);
-        await AssertEveryChangeExactlyOnceAsync(id);
+        await AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
-    [Fact(Skip = ChatLeaseFinding)]
+    [Fact]
     public async Task Two_nodes_on_one_PostgreSQL_share_the_work_and_the_onboarding_completes_once_after_one_is_killed()
     {
         var settings = _world.Settings(await _world.PostgresAsync());
         var nodeA = await _world.StartHostAsync("node-a", settings);
         var nodeB = await _world.StartHostAsync("node-b", settings);
 
-        await _world.Slack.CommandAsync(nodeA, $"connect {EndToEndWorld.Alias} --user {_world.User}");
-        var id = await _world.Slack.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
+        await _world.SlackChannel.CommandAsync(nodeA, $"connect {EndToEndWorld.Alias} --user {_world.User}");
+        var id = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
         var clicks = 0;
-        await ApproveUntilCompletedAsync(id,
+        await ApproveUntilCompletedAsync(_world.SlackChannel, id,
             clickVia: _ => Task.FromResult(nodeA.HasExited || clicks++ % 2 == 0 ? nodeB : nodeA),
             afterClick: prompt =>
             {
@@ -107,25 +125,25 @@ public sealed class EndToEndTests : IAsyncLifetime
             });
 
         Assert.True(nodeA.HasExited);
-        await AssertEveryChangeExactlyOnceAsync(id);
+        await AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
     /// <summary>
-    /// Clicks Approve on every pending prompt (once per approval id) until the card says <c>completed</c>;
-    /// <paramref name="clickVia"/> picks the host that receives each click.
+    /// Clicks Approve on every pending prompt of <paramref name="channel"/> (once per approval id) until the card says
+    /// <c>completed</c>; <paramref name="clickVia"/> picks the host that receives each click.
     /// </summary>
-    private async Task ApproveUntilCompletedAsync(string id, Func<SlackPrompt, Task<HostProcess>> clickVia, Func<SlackPrompt, Task>? afterClick = null)
+    private async Task ApproveUntilCompletedAsync(IChatChannel channel, string id, Func<ChannelPrompt, Task<HostProcess>> clickVia, Func<ChannelPrompt, Task>? afterClick = null)
     {
         var clicked = new HashSet<string>();
         var deadline = DateTime.UtcNow + WholeOnboarding;
         while (DateTime.UtcNow < deadline)
         {
-            var state = _world.Slack.CardState(id);
+            var state = channel.CardState(id);
             if (state == OnboardingStates.Completed) return;
             Assert.False(state is OnboardingStates.Failed or OnboardingStates.Rejected or OnboardingStates.Cancelled,
-                $"The onboarding ended {state}:\n{_world.Slack.CardText(id)}\n{_world.Diagnostics()}");
+                $"The onboarding ended {state}:\n{channel.CardText(id)}\n{_world.Diagnostics()}");
 
-            var prompt = _world.Slack.PendingPrompts(id).FirstOrDefault(p => !clicked.Contains(p.ApprovalId));
+            var prompt = channel.PendingPrompts(id).FirstOrDefault(p => !clicked.Contains(p.ApprovalId));
             if (prompt is null)
             {
                 await Task.Delay(100);
@@ -133,16 +151,16 @@ public sealed class EndToEndTests : IAsyncLifetime
             }
 
             var host = await clickVia(prompt);
-            await _world.Slack.ClickAsync(host, prompt);
+            await channel.ApproveAsync(host, prompt);
             clicked.Add(prompt.ApprovalId);
             if (afterClick is not null) await afterClick(prompt);
         }
 
-        Assert.Fail($"{id} did not complete within {WholeOnboarding.TotalSeconds:0} s:\n{_world.Slack.CardText(id)}\n{_world.Diagnostics()}");
+        Assert.Fail($"{id} did not complete within {WholeOnboarding.TotalSeconds:0} s:\n{channel.CardText(id)}\n{_world.Diagnostics()}");
     }
 
     /// <summary>What the onboarding must have left in AWS, PostgreSQL, Prequel and the channel: each change once.</summary>
-    private async Task AssertEveryChangeExactlyOnceAsync(string id)
+    private async Task AssertEveryChangeExactlyOnceAsync(IChatChannel channel, string id)
     {
         // AWS (moto): public, one security group rule per static IP, one ACL entry per rule.
         Assert.True(await _world.PubliclyAccessibleAsync());
@@ -171,13 +189,14 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Equal(1, await _world.CountOrdersAsAsync(password));
         Assert.Equal("42501", await _world.InsertAsAsync(password));
 
-        // Slack: one card, one prompt per approved step; the card ends completed.
-        Assert.Single(_world.Slack.CardPosts());
-        Assert.Equal(ApprovedSteps.Order(), _world.Slack.PromptPostSteps().Order());
-        await Eventually.Async(() => Task.FromResult(_world.Slack.CardState(id) == OnboardingStates.Completed), "the card shows completed", EndToEndWorld.Patience);
+        // The channel: one card, one prompt per approved step; the card ends completed.
+        Assert.Equal(1, channel.CardPostCount());
+        Assert.Equal(ApprovedSteps.Order(), channel.PromptPostSteps().Order());
+        await Eventually.Async(() => Task.FromResult(channel.CardState(id) == OnboardingStates.Completed), "the card shows completed", EndToEndWorld.Patience);
 
-        // The generated password went to PostgreSQL and Prequel only: never to a log line or to Slack.
+        // The generated password went to PostgreSQL and Prequel only: never to a log line or to Slack or Teams.
         Assert.DoesNotContain(_world.AllHostOutput(), line => line.Contains(password, StringComparison.Ordinal));
-        Assert.DoesNotContain(_world.SlackApi.Calls, call => call.Body.ToJsonString().Contains(password, StringComparison.Ordinal));
+        Assert.False(_world.SlackChannel.EverCarried(password), "a Slack call carried the password");
+        Assert.False(_world.Teams.EverCarried(password), "a Teams Connector call carried the password");
     }
 }

@@ -15,6 +15,53 @@ public sealed class EndToEndGroup
 }
 
 /// <summary>
+/// An approval prompt as a channel shows it while it still has its Approve button: its chat message (Slack ts, Teams
+/// activity id), the step and approval it asks about, and where the platform needs them the thread and onboarding.
+/// </summary>
+public sealed record ChannelPrompt(string MessageId, string Step, string ApprovalId, string? ThreadId = null, string? OnboardingId = null);
+
+/// <summary>Where people type the command and click Approve, and where the bot's card and prompts show (Slack or Teams).</summary>
+public interface IChatChannel
+{
+    Task CommandAsync(HostProcess host, string text);
+    Task ApproveAsync(HostProcess host, ChannelPrompt prompt);
+    Task<string> WaitForOnboardingIdAsync(TimeSpan timeout);
+    string? CardState(string onboardingId);
+    string CardText(string onboardingId);
+    IReadOnlyList<ChannelPrompt> PendingPrompts(string onboardingId);
+    /// <summary>How many onboarding cards were posted (a duplicate post counts twice).</summary>
+    int CardPostCount();
+    /// <summary>The step of every prompt posted (a duplicate post shows twice).</summary>
+    IReadOnlyList<string> PromptPostSteps();
+    /// <summary>Whether any call the bot made to the chat platform carried <paramref name="secret"/>.</summary>
+    bool EverCarried(string secret);
+}
+
+/// <summary><see cref="SlackWorkspace"/> as an <see cref="IChatChannel"/>.</summary>
+public sealed class SlackChannel(SlackWorkspace slack) : IChatChannel
+{
+    public Task CommandAsync(HostProcess host, string text) => slack.CommandAsync(host, text);
+
+    public Task ApproveAsync(HostProcess host, ChannelPrompt prompt) =>
+        slack.ClickAsync(host, new SlackPrompt(prompt.MessageId, prompt.ThreadId!, prompt.OnboardingId!, prompt.Step, prompt.ApprovalId));
+
+    public Task<string> WaitForOnboardingIdAsync(TimeSpan timeout) => slack.WaitForOnboardingIdAsync(timeout);
+
+    public string? CardState(string onboardingId) => slack.CardState(onboardingId);
+
+    public string CardText(string onboardingId) => slack.CardText(onboardingId);
+
+    public IReadOnlyList<ChannelPrompt> PendingPrompts(string onboardingId) =>
+        [.. slack.PendingPrompts(onboardingId).Select(p => new ChannelPrompt(p.Ts, p.Step, p.ApprovalId, p.ThreadTs, p.OnboardingId))];
+
+    public int CardPostCount() => slack.CardPosts().Count;
+
+    public IReadOnlyList<string> PromptPostSteps() => slack.PromptPostSteps();
+
+    public bool EverCarried(string secret) => slack.Api.Calls.Any(call => call.Body.ToJsonString().Contains(secret, StringComparison.Ordinal));
+}
+
+/// <summary>
 /// Everything outside the hosts, for one test: a database in moto (VPC, two subnets with an empty custom network ACL,
 /// a security group, a DB subnet group, a private PostgreSQL instance), a fresh PostgreSQL database with a table as the
 /// source, the fake Prequel API, the fake Slack Web API and channel, and the host processes started on them (all killed
@@ -38,6 +85,9 @@ public sealed class EndToEndWorld : IAsyncDisposable
     public SeededDatabase Aws { get; private set; } = null!;
     public FakeSlackApi SlackApi { get; } = new("xoxb-e2e-bot-token");
     public SlackWorkspace Slack { get; private set; } = null!;
+    /// <summary>The same workspace as an <see cref="IChatChannel"/>.</summary>
+    public IChatChannel SlackChannel { get; private set; } = null!;
+    public TeamsChannel Teams { get; private set; } = null!;
     public FakePrequelApi Prequel { get; private set; } = null!;
     /// <summary>The source database (a fresh one on the test cluster) with <c>public.orders</c>.</summary>
     public string SourceConnectionString { get; private set; } = "";
@@ -52,6 +102,8 @@ public sealed class EndToEndWorld : IAsyncDisposable
         {
             await world.SlackApi.StartAsync();
             world.Slack = new SlackWorkspace(world.SlackApi);
+            world.SlackChannel = new SlackChannel(world.Slack);
+            world.Teams = await TeamsChannel.StartAsync();
             world.Prequel = await FakePrequelApi.StartAsync();
             using var seeding = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             world.Aws = await MotoSeed.PrivateDatabaseAsync(world.Moto, seeding.Token);
@@ -104,6 +156,7 @@ public sealed class EndToEndWorld : IAsyncDisposable
             [$"Databases__{Alias}__InstanceIdentifier"] = Aws.InstanceId,
             [$"Databases__{Alias}__AdminConnectionString"] = SourceConnectionString,
             ["Approvals__Approvers__0"] = SlackWorkspace.Approver,
+            ["Approvals__Approvers__1"] = TeamsChannel.Approver.AadObjectId,
             ["Workflow__StepLease"] = "00:00:05",
             ["Workflow__ReconcileInterval"] = "00:00:02",
             ["Workflow__RecheckInitialDelay"] = "00:00:01",
@@ -113,6 +166,7 @@ public sealed class EndToEndWorld : IAsyncDisposable
             ["Workflow__ApprovalWorkers"] = "2",
             ["Workflow__RecheckWorkers"] = "2",
         };
+        foreach (var (key, value) in Teams.Settings()) settings[key] = value;
         foreach (var (key, value) in storage) settings[key] = value;
         return settings;
     }
@@ -210,6 +264,7 @@ public sealed class EndToEndWorld : IAsyncDisposable
         Slack?.Dispose();
         await SlackApi.DisposeAsync();
         if (Prequel is not null) await Prequel.DisposeAsync();
+        if (Teams is not null) await Teams.DisposeAsync();
         Moto.Dispose();
         try
         {

@@ -14,6 +14,9 @@ public sealed partial class HostProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
+    /// <summary>Set <c>PREQUELBOT_E2E_LOGS</c> to a directory to keep every host's output there (for looking into a slow run that passed).</summary>
+    private static readonly string? KeepLogsIn = Environment.GetEnvironmentVariable("PREQUELBOT_E2E_LOGS");
+
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -62,6 +65,9 @@ public sealed partial class HostProcess : IDisposable
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        // Wall-clock times on every line: a stall shows as a gap when a failure prints the tail.
+        start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        start.Environment["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
         foreach (var (key, value) in settings) start.Environment[key] = value;
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -122,6 +128,11 @@ public sealed partial class HostProcess : IDisposable
     {
         if (line is null) return;
         _output.Enqueue(line);
+        if (KeepLogsIn is { Length: > 0 } keep)
+        {
+            lock (_output) File.AppendAllText(Path.Combine(keep, $"{Name.Replace('#', '-')}-{_process.Id}.log"), line + "\n");
+        }
+
         if (ListeningOn().Match(line) is { Success: true } match) _listening.TrySetResult(new Uri(match.Groups["url"].Value));
     }
 

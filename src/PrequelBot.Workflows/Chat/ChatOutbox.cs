@@ -30,27 +30,47 @@ public sealed partial class ChatOutbox(
     /// </summary>
     public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
 
-    /// <summary>Syncs one onboarding's messages. Safe to run twice; concurrent runs for one onboarding are serialised by a lease.</summary>
+    /// <summary>How many times one job syncs again because the onboarding changed while it was syncing.</summary>
+    private const int MaxRounds = 5;
+
+    private enum Round { Synced, Busy, Done }
+
+    /// <summary>
+    /// Syncs one onboarding's messages. Safe to run twice; concurrent runs for one onboarding are serialised by a lease.
+    /// A run that finds the lease taken ends at once and schedules nothing: the holder checks again after releasing it
+    /// and syncs once more if anything changed meanwhile (a holder that died is covered by the reconciler). Rescheduling
+    /// instead let every contended run start a chain of retries that outgrew the workers under load and starved the
+    /// step jobs (docs/feat/e2e.md, findings).
+    /// </summary>
     public async Task SyncAsync(string onboardingId, CancellationToken cancellationToken)
+    {
+        for (var round = 0; round < MaxRounds; round++)
+        {
+            if (await SyncOnceAsync(onboardingId, cancellationToken).ConfigureAwait(false) != Round.Synced) return;
+            // After the release: a save whose own sync found the lease taken (and ended) is caught up here.
+            var latest = await store.LoadAsync(onboardingId, cancellationToken).ConfigureAwait(false);
+            if (latest is null || latest.Onboarding.ChatVersion <= await store.GetChatSyncedVersionAsync(onboardingId, cancellationToken).ConfigureAwait(false)) return;
+        }
+        scheduler.SyncChat(onboardingId); // still changing: carry on as a fresh job
+    }
+
+    private async Task<Round> SyncOnceAsync(string onboardingId, CancellationToken cancellationToken)
     {
         var owner = Ids.NewLeaseOwner();
         var lease = "chat:" + onboardingId;
         if (!await store.TryAcquireLeaseAsync(lease, owner, time.GetUtcNow() + LeaseDuration, cancellationToken).ConfigureAwait(false))
-        {
-            scheduler.SyncChatLater(onboardingId, TimeSpan.FromSeconds(2));
-            return;
-        }
+            return Round.Busy;
         try
         {
             var aggregate = await store.LoadAsync(onboardingId, cancellationToken).ConfigureAwait(false);
-            if (aggregate is null) return;
+            if (aggregate is null) return Round.Done;
             var ob = aggregate.Onboarding;
             var platform = platforms.FirstOrDefault(p => p.Platform == ob.Conversation.Platform);
             if (platform is null)
             {
                 LogNoPlatform(logger, onboardingId, ob.Conversation.Platform);
                 await store.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
-                return;
+                return Round.Done;
             }
 
             var messages = await store.GetChatMessagesAsync(onboardingId, cancellationToken).ConfigureAwait(false);
@@ -87,11 +107,13 @@ public sealed partial class ChatOutbox(
                 }
             }
             await store.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
+            return Round.Synced;
         }
         catch (ChatDeliveryDelayedException e)
         {
             LogDelayed(logger, onboardingId, e.RetryAfter);
             scheduler.SyncChatLater(onboardingId, e.RetryAfter);
+            return Round.Done;
         }
         finally
         {
