@@ -251,7 +251,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             // registered first by AddPrequelStorage). The SERVERS line shows what is left.
             var hangfire = services.Where(d => d.ServiceType == typeof(IHostedService)
                                                && (d.ImplementationFactory?.Method.DeclaringType?.Assembly.GetName().Name?.StartsWith("Hangfire", StringComparison.Ordinal) ?? false)).ToList();
-            if (hangfire.Count != 2) throw new InvalidOperationException($"Expected two Hangfire servers, found {hangfire.Count}.");
+            if (hangfire.Count != 3) throw new InvalidOperationException($"Expected three Hangfire servers (approvals, rechecks, work), found {hangfire.Count}.");
             services.Remove(hangfire[0]);
         });
         output.WriteLine($"LISTENING {address}");
@@ -262,7 +262,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         {
             mine = [.. JobStorage.Current.GetMonitoringApi().Servers().Where(s => s.Name.Contains(":" + pid + ":", StringComparison.Ordinal))
                 .Select(s => $"{s.Name.Split(':')[2]}(queues {string.Join(',', s.Queues)}, {s.WorkersCount} workers)")];
-            if (mine.Count >= (noApprovals ? 1 : 2)) break;
+            if (mine.Count >= (noApprovals ? 2 : 3)) break;
             await Task.Delay(200);
         }
         output.WriteLine("SERVERS " + string.Join("; ", mine));
