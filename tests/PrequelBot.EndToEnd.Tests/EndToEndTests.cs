@@ -12,14 +12,14 @@ namespace PrequelBot.EndToEnd.Tests;
 [Collection(EndToEndGroup.Name)]
 public sealed class EndToEndTests : IAsyncLifetime
 {
-    private static readonly string[] ApprovedSteps =
-        [StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.CreateUser, StepNames.RegisterSource];
-
-    private static readonly TimeSpan WholeOnboarding = TimeSpan.FromSeconds(240);
-
     private EndToEndWorld _world = null!;
+    private OnboardingDriver _onboarding = null!;
 
-    public async Task InitializeAsync() => _world = await EndToEndWorld.CreateAsync();
+    public async Task InitializeAsync()
+    {
+        _world = await EndToEndWorld.CreateAsync();
+        _onboarding = new OnboardingDriver(_world);
+    }
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
 
@@ -30,9 +30,9 @@ public sealed class EndToEndTests : IAsyncLifetime
 
         await _world.SlackChannel.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
         var id = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
-        await ApproveUntilCompletedAsync(_world.SlackChannel, id, _ => Task.FromResult(host));
+        await _onboarding.ApproveUntilCompletedAsync(_world.SlackChannel, host, id);
 
-        await AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
     [Fact]
@@ -43,13 +43,13 @@ public sealed class EndToEndTests : IAsyncLifetime
 
         await teams.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
         var id = await teams.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
-        await ApproveUntilCompletedAsync(teams, id, _ => Task.FromResult(host));
+        await _onboarding.ApproveUntilCompletedAsync(teams, host, id);
 
-        await AssertEveryChangeExactlyOnceAsync(teams, id);
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(teams, id);
         // Every prompt was decided by the approver's click and lost its buttons; every Connector call went to the
         // activity's serviceUrl and conversation with the bot's own token, and the bot fetched that token once.
         var prompts = teams.Prompts();
-        Assert.Equal(ApprovedSteps.Length, prompts.Count);
+        Assert.Equal(OnboardingDriver.ApprovedSteps.Length, prompts.Count);
         Assert.All(prompts, p => Assert.False(TeamsChannel.ShowsButtons(p.Prompt), $"prompt {p.Id} still shows buttons"));
         Assert.All(prompts, p => Assert.Contains(TeamsChannel.Texts(p.Prompt), t => t.StartsWith("Approved by " + TeamsChannel.Approver.Name, StringComparison.Ordinal)));
         Assert.All(teams.Connector.Calls, c => Assert.StartsWith(TeamsChannel.EscapedConversationPath, c.RawTarget, StringComparison.Ordinal));
@@ -78,7 +78,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         var id = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
 
         var killedBeforeClick = false;
-        await ApproveUntilCompletedAsync(_world.SlackChannel, id,
+        await _onboarding.ApproveUntilCompletedAsync(_world.SlackChannel, id,
             clickVia: async prompt =>
             {
                 // At a step boundary: the prompt is posted, nobody has clicked yet.
@@ -97,7 +97,7 @@ public sealed class EndToEndTests : IAsyncLifetime
             });
 
         Assert.True(killedBeforeClick);
-        await AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         await _world.SlackChannel.CommandAsync(nodeA, $"connect {EndToEndWorld.Alias} --user {_world.User}");
         var id = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
         var clicks = 0;
-        await ApproveUntilCompletedAsync(_world.SlackChannel, id,
+        await _onboarding.ApproveUntilCompletedAsync(_world.SlackChannel, id,
             clickVia: _ => Task.FromResult(nodeA.HasExited || clicks++ % 2 == 0 ? nodeB : nodeA),
             afterClick: prompt =>
             {
@@ -125,78 +125,6 @@ public sealed class EndToEndTests : IAsyncLifetime
             });
 
         Assert.True(nodeA.HasExited);
-        await AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
-    }
-
-    /// <summary>
-    /// Clicks Approve on every pending prompt of <paramref name="channel"/> (once per approval id) until the card says
-    /// <c>completed</c>; <paramref name="clickVia"/> picks the host that receives each click.
-    /// </summary>
-    private async Task ApproveUntilCompletedAsync(IChatChannel channel, string id, Func<ChannelPrompt, Task<HostProcess>> clickVia, Func<ChannelPrompt, Task>? afterClick = null)
-    {
-        var clicked = new HashSet<string>();
-        var deadline = DateTime.UtcNow + WholeOnboarding;
-        while (DateTime.UtcNow < deadline)
-        {
-            var state = channel.CardState(id);
-            if (state == OnboardingStates.Completed) return;
-            Assert.False(state is OnboardingStates.Failed or OnboardingStates.Rejected or OnboardingStates.Cancelled,
-                $"The onboarding ended {state}:\n{channel.CardText(id)}\n{_world.Diagnostics()}");
-
-            var prompt = channel.PendingPrompts(id).FirstOrDefault(p => !clicked.Contains(p.ApprovalId));
-            if (prompt is null)
-            {
-                await Task.Delay(100);
-                continue;
-            }
-
-            var host = await clickVia(prompt);
-            await channel.ApproveAsync(host, prompt);
-            clicked.Add(prompt.ApprovalId);
-            if (afterClick is not null) await afterClick(prompt);
-        }
-
-        Assert.Fail($"{id} did not complete within {WholeOnboarding.TotalSeconds:0} s:\n{channel.CardText(id)}\n{_world.Diagnostics()}");
-    }
-
-    /// <summary>What the onboarding must have left in AWS, PostgreSQL, Prequel and the channel: each change once.</summary>
-    private async Task AssertEveryChangeExactlyOnceAsync(IChatChannel channel, string id)
-    {
-        // AWS (moto): public, one security group rule per static IP, one ACL entry per rule.
-        Assert.True(await _world.PubliclyAccessibleAsync());
-        var ranges = await _world.SecurityGroupRangesAsync();
-        Assert.Equal([$"{EndToEndWorld.Ip2}/32", $"{EndToEndWorld.Ip1}/32"], ranges.Select(r => r.CidrIp).Order());
-        var entries = await _world.AclEntriesAsync();
-        Assert.Equal(3, entries.Count);
-        foreach (var ip in new[] { EndToEndWorld.Ip1, EndToEndWorld.Ip2 })
-        {
-            var inbound = Assert.Single(entries, e => e.Egress == false && e.CidrBlock == $"{ip}/32");
-            Assert.Equal(("6", "allow", 5432, 5432), (inbound.Protocol, inbound.RuleAction, inbound.PortRange.From, inbound.PortRange.To));
-        }
-
-        var outbound = Assert.Single(entries, e => e.Egress == true);
-        Assert.Equal(("6", "allow", "0.0.0.0/0", 1024, 65535), (outbound.Protocol, outbound.RuleAction, outbound.CidrBlock, outbound.PortRange.From, outbound.PortRange.To));
-
-        // Prequel: one source, whose credentials are a read-only login to the source database.
-        var source = Assert.Single(_world.Prequel.Sources);
-        Assert.Equal(EndToEndWorld.Alias, source.Name);
-        var password = _world.Prequel.PostedPassword(_world.Prequel.PostedBodies.Count - 1)!;
-        Assert.Equal(_world.User, source.Body["source"]?["postgres"]?["password_auth"]?["username"]?.GetValue<string>());
-
-        // PostgreSQL: one role, no privileges beyond reading.
-        var role = await _world.RoleAsync();
-        Assert.Equal((false, false, false, true, 1), (role.Super, role.CreateDb, role.CreateRole, role.CanLogin, role.Count));
-        Assert.Equal(1, await _world.CountOrdersAsAsync(password));
-        Assert.Equal("42501", await _world.InsertAsAsync(password));
-
-        // The channel: one card, one prompt per approved step; the card ends completed.
-        Assert.Equal(1, channel.CardPostCount());
-        Assert.Equal(ApprovedSteps.Order(), channel.PromptPostSteps().Order());
-        await Eventually.Async(() => Task.FromResult(channel.CardState(id) == OnboardingStates.Completed), "the card shows completed", EndToEndWorld.Patience);
-
-        // The generated password went to PostgreSQL and Prequel only: never to a log line or to Slack or Teams.
-        Assert.DoesNotContain(_world.AllHostOutput(), line => line.Contains(password, StringComparison.Ordinal));
-        Assert.False(_world.SlackChannel.EverCarried(password), "a Slack call carried the password");
-        Assert.False(_world.Teams.EverCarried(password), "a Teams Connector call carried the password");
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 }

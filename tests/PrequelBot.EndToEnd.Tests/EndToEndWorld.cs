@@ -29,9 +29,9 @@ public interface IChatChannel
     string? CardState(string onboardingId);
     string CardText(string onboardingId);
     IReadOnlyList<ChannelPrompt> PendingPrompts(string onboardingId);
-    /// <summary>How many onboarding cards were posted (a duplicate post counts twice).</summary>
+    /// <summary>How many onboarding cards were delivered (a duplicate post counts twice, a refused one not at all).</summary>
     int CardPostCount();
-    /// <summary>The step of every prompt posted (a duplicate post shows twice).</summary>
+    /// <summary>The step of every prompt delivered (a duplicate post shows twice, a refused one not at all).</summary>
     IReadOnlyList<string> PromptPostSteps();
     /// <summary>Whether any call the bot made to the chat platform carried <paramref name="secret"/>.</summary>
     bool EverCarried(string secret);
@@ -217,9 +217,10 @@ public sealed class EndToEndWorld : IAsyncDisposable
     public async Task<bool> PubliclyAccessibleAsync() =>
         (await Moto.Rds.DescribeDBInstanceAsync(Aws.InstanceId, CancellationToken.None))!.PubliclyAccessible;
 
-    public async Task<(bool Super, bool CreateDb, bool CreateRole, bool CanLogin, int Count)> RoleAsync()
+    /// <summary>The attributes of the new role on <paramref name="source"/> (default <see cref="SourceConnectionString"/>), and how many roles have its name.</summary>
+    public async Task<(bool Super, bool CreateDb, bool CreateRole, bool CanLogin, int Count)> RoleAsync(string? source = null)
     {
-        await using var admin = NpgsqlDataSource.Create(SourceConnectionString);
+        await using var admin = NpgsqlDataSource.Create(source ?? SourceConnectionString);
         await using var command = admin.CreateCommand("SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, count(*) OVER () FROM pg_roles WHERE rolname = $1");
         command.Parameters.AddWithValue(User);
         await using var reader = await command.ExecuteReaderAsync();
@@ -227,19 +228,19 @@ public sealed class EndToEndWorld : IAsyncDisposable
         return (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), (int)reader.GetInt64(4));
     }
 
-    /// <summary>Logs in as the new role with <paramref name="password"/> and returns the rows of <c>public.orders</c>.</summary>
-    public async Task<long> CountOrdersAsAsync(string password)
+    /// <summary>Logs in as the new role with <paramref name="password"/> (on <paramref name="source"/>, default the world's) and returns the rows of <c>public.orders</c>.</summary>
+    public async Task<long> CountOrdersAsAsync(string password, string? source = null)
     {
-        await using var connection = new NpgsqlConnection(ConnectionAs(password));
+        await using var connection = new NpgsqlConnection(ConnectionAs(password, source));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM public.orders", connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>Logs in as the new role and tries to INSERT; returns the SQLSTATE (null when the insert worked).</summary>
-    public async Task<string?> InsertAsAsync(string password)
+    public async Task<string?> InsertAsAsync(string password, string? source = null)
     {
-        await using var connection = new NpgsqlConnection(ConnectionAs(password));
+        await using var connection = new NpgsqlConnection(ConnectionAs(password, source));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("INSERT INTO public.orders VALUES (2, 'written by the reader')", connection);
         try
@@ -253,8 +254,8 @@ public sealed class EndToEndWorld : IAsyncDisposable
         }
     }
 
-    private string ConnectionAs(string password) =>
-        new NpgsqlConnectionStringBuilder(SourceConnectionString) { Username = User, Password = password, Pooling = false }.ConnectionString;
+    private string ConnectionAs(string password, string? source) =>
+        new NpgsqlConnectionStringBuilder(source ?? SourceConnectionString) { Username = User, Password = password, Pooling = false }.ConnectionString;
 
     public async ValueTask DisposeAsync()
     {

@@ -15,12 +15,12 @@ namespace PrequelBot.EndToEnd.Tests;
 public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private EndToEndWorld _world = null!;
-    private FaultOnboarding _onboarding = null!;
+    private OnboardingDriver _onboarding = null!;
 
     public async Task InitializeAsync()
     {
         _world = await EndToEndWorld.CreateAsync();
-        _onboarding = new FaultOnboarding(_world);
+        _onboarding = new OnboardingDriver(_world);
     }
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
@@ -44,7 +44,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains(proxy.Throttled, call => call.StartsWith("Ec2:", StringComparison.Ordinal));
         Assert.Single(proxy.Forwarded, call => call == "Rds:ModifyDBInstance");
         output.WriteLine($"Throttled {proxy.Throttled.Count} of {proxy.Throttled.Count + proxy.Forwarded.Count} AWS calls: {string.Join(", ", proxy.Throttled)}");
-        await _onboarding.AssertEveryChangeExactlyOnceAsync(id);
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         // Assert: six calls were refused with 429, and still one card, one prompt per step.
         Assert.Equal(6, _world.SlackApi.Faulted.Count);
         Assert.Contains(_world.SlackApi.Faulted, call => call.Method == "chat.postMessage" && call.Body["thread_ts"] is null);
-        await _onboarding.AssertEveryChangeExactlyOnceAsync(id);
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         Assert.True(_world.Prequel.Gets >= 5, $"Prequel saw only {_world.Prequel.Gets} list requests: the fault was never hit.");
-        await _onboarding.AssertEveryChangeExactlyOnceAsync(id);
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
 
     /// <summary>
@@ -170,7 +170,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         // Assert
         Assert.Equal(2, restarts);
         Assert.False(host.HasExited, host.Tail());
-        await _onboarding.AssertEveryChangeExactlyOnceAsync(id, source);
+        await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id, source);
     }
 
     private static string Pooled(string connectionString) =>

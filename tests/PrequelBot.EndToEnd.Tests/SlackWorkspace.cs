@@ -65,13 +65,16 @@ public sealed partial class SlackWorkspace(FakeSlackApi api) : IDisposable
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"/slack/interactions answered {(int)response.StatusCode}\n{host.Tail()}");
     }
 
-    /// <summary>The onboarding cards: top-level bot messages in the channel (by <c>chat.postMessage</c> calls, so a duplicate post shows).</summary>
+    /// <summary>
+    /// The onboarding cards: top-level bot messages delivered to the channel (by <c>chat.postMessage</c> calls not
+    /// answered by a fault, so a duplicate post shows and a post answered 429 does not).
+    /// </summary>
     public IReadOnlyList<FakeSlackCall> CardPosts() =>
-        [.. Api.CallsTo("chat.postMessage").Where(c => c.Body["thread_ts"] is null)];
+        [.. Api.DeliveredCallsTo("chat.postMessage").Where(c => c.Body["thread_ts"] is null)];
 
-    /// <summary>Approval prompts posted (by <c>chat.postMessage</c> calls in a thread), per step.</summary>
+    /// <summary>Approval prompts delivered (by <c>chat.postMessage</c> calls in a thread not answered by a fault), per step.</summary>
     public IReadOnlyList<string> PromptPostSteps() =>
-        [.. Api.CallsTo("chat.postMessage").Where(c => c.Body["thread_ts"] is not null)
+        [.. Api.DeliveredCallsTo("chat.postMessage").Where(c => c.Body["thread_ts"] is not null)
             .Select(c => PromptHead().Match(c.Body["text"]?.GetValue<string>() ?? "")).Where(m => m.Success).Select(m => m.Groups["step"].Value)];
 
     /// <summary>The id of the first onboarding card in the channel; waits for it.</summary>
