@@ -44,7 +44,9 @@ internal sealed partial class SlackInboundRequest
             return new SlackInboundRequest(SlackInboundStatus.TooLarge, null);
         }
 
-        var body = await ReadLimitedAsync(request.Body, cancellationToken).ConfigureAwait(false);
+        var body = request.ContentLength is { } length
+            ? await ReadExactlyAsync(request.Body, (int)length, cancellationToken).ConfigureAwait(false)
+            : await ReadLimitedAsync(request.Body, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return new SlackInboundRequest(SlackInboundStatus.TooLarge, null);
@@ -78,7 +80,18 @@ internal sealed partial class SlackInboundRequest
         return new SlackInboundRequest(SlackInboundStatus.Verified, QueryHelpers.ParseQuery(text));
     }
 
-    /// <summary>The whole body, or null when it is longer than <see cref="MaxBodyBytes"/>.</summary>
+    /// <summary>
+    /// A body of a declared length, already checked against <see cref="MaxBodyBytes"/>: one right-sized buffer. The server
+    /// holds the body to its Content-Length (a shorter one is a 400 from Kestrel), so no partial body is ever verified.
+    /// </summary>
+    private static async Task<byte[]?> ReadExactlyAsync(Stream body, int length, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[length];
+        await body.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer;
+    }
+
+    /// <summary>The whole body of unknown length (chunked), or null when it is longer than <see cref="MaxBodyBytes"/>.</summary>
     private static async Task<byte[]?> ReadLimitedAsync(Stream body, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Diagnostics;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Ports;
 
@@ -12,6 +13,15 @@ namespace PrequelBot.State;
 /// </summary>
 public abstract class SqlStateStore : IStateStore
 {
+    /// <summary>
+    /// How long a <c>status</c> listing is reused when this store wrote nothing since: the bound on how late another
+    /// node's change shows in <c>status</c> (this node's own writes show at once). The card is always current.
+    /// </summary>
+    public static readonly TimeSpan ListingReuse = TimeSpan.FromSeconds(1);
+
+    private long _writes;
+    private ListingSnapshot? _listing;
+
     private static readonly string ActiveStates =
         string.Join(", ", new[] { OnboardingStates.Planning, OnboardingStates.AwaitingApproval, OnboardingStates.Running, OnboardingStates.Waiting }.Select(s => $"'{s}'"));
 
@@ -189,6 +199,7 @@ public abstract class SqlStateStore : IStateStore
         }
         await WriteChildrenAsync(connection, transaction, aggregate, audit, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _writes);
     }
 
     private async Task<string?> FindActiveAsync(string databaseKey, CancellationToken cancellationToken)
@@ -299,6 +310,7 @@ public abstract class SqlStateStore : IStateStore
         }
         await WriteChildrenAsync(connection, transaction, aggregate, audit, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _writes);
         ob.Version = expectedVersion + 1;
         return true;
     }
@@ -310,28 +322,54 @@ public abstract class SqlStateStore : IStateStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
     }
 
-    public async Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken) =>
-        [.. (await ListRecentWithCurrentStepAsync(limit, cancellationToken).ConfigureAwait(false)).Select(listing => listing.Onboarding)];
+    public async Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"SELECT * FROM onboardings {RecentFirst}", null, ("limit", limit));
+        var result = new List<Onboarding>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) result.Add(ReadOnboarding(reader));
+        return result;
+    }
 
     public async Task<IReadOnlyList<OnboardingListing>> ListRecentWithCurrentStepAsync(int limit, CancellationToken cancellationToken)
     {
+        // status is the hot read path (every user may type it at any time): a listing is reused until this store writes
+        // an onboarding, or for ListingReuse at most. The write count is read before the query, so a listing that raced
+        // with a write is never reused afterwards.
+        var writes = Interlocked.Read(ref _writes);
+        var now = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref _listing) is { } cached && cached.Writes == writes && cached.Limit == limit && Stopwatch.GetElapsedTime(cached.TakenAt, now) < ListingReuse)
+            return cached.Items;
+        var items = await QueryRecentWithCurrentStepAsync(limit, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _listing, new ListingSnapshot(writes, limit, now, items));
+        return items;
+    }
+
+    private sealed record ListingSnapshot(long Writes, int Limit, long TakenAt, IReadOnlyList<OnboardingListing> Items);
+
+    private async Task<IReadOnlyList<OnboardingListing>> QueryRecentWithCurrentStepAsync(int limit, CancellationToken cancellationToken)
+    {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, $"""
-            SELECT o.*,
+            SELECT id, database_key, state, requester, updated_at,
                    (SELECT s.name FROM steps s
-                    WHERE s.onboarding_id = o.id AND s.state NOT IN ('{StepStates.Completed}', '{StepStates.AlreadyInPlace}')
+                    WHERE s.onboarding_id = onboardings.id AND s.state NOT IN ('{StepStates.Completed}', '{StepStates.AlreadyInPlace}')
                     ORDER BY s.ordinal LIMIT 1) AS current_step
-            FROM onboardings o
-            ORDER BY CASE WHEN o.state IN ({ActiveStates}) THEN 0 ELSE 1 END, o.updated_at DESC
-            LIMIT @limit
+            FROM onboardings {RecentFirst}
             """, null, ("limit", limit));
         var result = new List<OnboardingListing>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var currentStep = reader.GetOrdinal("current_step");
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            result.Add(new OnboardingListing(ReadOnboarding(reader), reader.IsDBNull(currentStep) ? null : reader.GetString(currentStep)));
+        {
+            result.Add(new OnboardingListing(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                StateJson.Read<ChatUser>(reader.GetString(3)), FromMs(reader.GetInt64(4)), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
         return result;
     }
+
+    /// <summary>Active onboardings first, then the most recently updated; with a <c>@limit</c> parameter.</summary>
+    private static string RecentFirst => $"ORDER BY CASE WHEN state IN ({ActiveStates}) THEN 0 ELSE 1 END, updated_at DESC LIMIT @limit";
 
     public Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken) =>
         ListIdsAsync($"SELECT id FROM onboardings WHERE state IN ({ActiveStates}) ORDER BY updated_at", cancellationToken);

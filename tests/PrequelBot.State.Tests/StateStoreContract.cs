@@ -191,6 +191,25 @@ public abstract class StateStoreContract
     }
 
     [Fact]
+    public async Task The_status_listing_shows_this_stores_own_writes_at_once()
+    {
+        var store = await NewStoreAsync();
+        var first = NewAggregate();
+        await store.CreateAsync(first, [], CancellationToken.None);
+        Assert.Equal(OnboardingStates.Planning, Assert.Single(await store.ListRecentWithCurrentStepAsync(15, CancellationToken.None)).State);
+
+        first.Onboarding.State = OnboardingStates.AwaitingApproval;
+        Assert.True(await store.TrySaveAsync(first, first.Onboarding.Version, [], CancellationToken.None));
+        var afterSave = Assert.Single(await store.ListRecentWithCurrentStepAsync(15, CancellationToken.None));
+        var second = NewAggregate();
+        await store.CreateAsync(second, [], CancellationToken.None);
+        var afterCreate = await store.ListRecentWithCurrentStepAsync(15, CancellationToken.None);
+
+        Assert.Equal(OnboardingStates.AwaitingApproval, afterSave.State);
+        Assert.Equal(new[] { first.Id, second.Id }.Order(), afterCreate.Select(l => l.Id).Order());
+    }
+
+    [Fact]
     public async Task Recent_onboardings_come_with_their_first_unfinished_step_in_one_query()
     {
         var store = await NewStoreAsync();
@@ -203,13 +222,15 @@ public abstract class StateStoreContract
         foreach (var agg in new[] { fresh, halfway, finished }) await store.CreateAsync(agg, [], CancellationToken.None);
 
         var listed = await store.ListRecentWithCurrentStepAsync(100, CancellationToken.None);
-        var current = listed.ToDictionary(l => l.Onboarding.Id, l => l.CurrentStep);
+        var current = listed.ToDictionary(l => l.Id, l => l.CurrentStep);
 
         Assert.Equal(fresh.Steps[0].Name, current[fresh.Id]);
         Assert.Equal(halfway.Steps[3].Name, current[halfway.Id]);
         Assert.Equal((await store.LoadAsync(halfway.Id, CancellationToken.None))!.CurrentStep!.Name, current[halfway.Id]);
         Assert.Null(current[finished.Id]);
-        Assert.Equal((await store.ListRecentAsync(100, CancellationToken.None)).Select(o => o.Id), listed.Select(l => l.Onboarding.Id));
+        var full = await store.ListRecentAsync(100, CancellationToken.None);
+        Assert.Equal(full.Select(o => (o.Id, o.Request.DatabaseAlias, o.State, o.Requester, o.UpdatedAt)),
+            listed.Select(l => (l.Id, l.DatabaseAlias, l.State, l.Requester, l.UpdatedAt)));
     }
 
     [Fact]

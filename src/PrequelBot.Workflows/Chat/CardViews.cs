@@ -41,6 +41,9 @@ public static class CardViews
         };
     }
 
-    public static OnboardingSummary Summary(Onboarding ob, string? currentStep) =>
-        new(ob.Id, ob.Request.DatabaseAlias, ob.State, currentStep, ob.Requester, ob.UpdatedAt);
+    /// <summary>One line of the <c>status</c> list; the current step is shown while the onboarding is active or failed.</summary>
+    public static OnboardingSummary Summary(OnboardingListing listing) =>
+        new(listing.Id, listing.DatabaseAlias, listing.State,
+            OnboardingStates.IsActive(listing.State) || listing.State == OnboardingStates.Failed ? listing.CurrentStep : null,
+            listing.Requester, listing.UpdatedAt);
 }

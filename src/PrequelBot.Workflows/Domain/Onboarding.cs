@@ -111,5 +111,8 @@ public sealed record AuditEvent(string OnboardingId, DateTimeOffset At, string A
     public const string System = "prequelbot";
 }
 
-/// <summary>One line of <c>status</c>: an onboarding and the name of its first step that is not done (null when none is left).</summary>
-public sealed record OnboardingListing(Onboarding Onboarding, string? CurrentStep);
+/// <summary>
+/// One line of <c>status</c>: what the list shows of an onboarding, without its facts, request or conversation (the
+/// list is a hot path), and the name of its first step that is not done (null when none is left).
+/// </summary>
+public sealed record OnboardingListing(string Id, string DatabaseAlias, string State, ChatUser Requester, DateTimeOffset UpdatedAt, string? CurrentStep);

@@ -188,8 +188,7 @@ public sealed partial class OnboardingCommands(
         }
         var recent = await store.ListRecentWithCurrentStepAsync(StatusListLimit, cancellationToken).ConfigureAwait(false);
         if (recent.Count == 0) return new CommandReply("No onboardings yet. Start one with: connect <db>") { Onboardings = [] };
-        var summaries = recent.Select(listing => CardViews.Summary(listing.Onboarding,
-            OnboardingStates.IsActive(listing.Onboarding.State) || listing.Onboarding.State == OnboardingStates.Failed ? listing.CurrentStep : null)).ToList();
+        var summaries = recent.Select(CardViews.Summary).ToList();
         var lines = summaries.Select(s => $"{s.OnboardingId} {s.Database}: {s.State}{(s.CurrentStep is { } c ? $" at {c}" : "")} (by {s.Requester.DisplayName ?? s.Requester.Id}, {s.UpdatedAt:yyyy-MM-dd HH:mm} UTC)");
         return new CommandReply("Onboardings:\n" + string.Join('\n', lines)) { Onboardings = summaries };
     }
