@@ -26,11 +26,17 @@ internal static class SlackAckBench
     public static async Task<int> Main(string[] args)
     {
         const string Secret = "bench-signing-secret-0123456789abcdef";
-        var count = Option("--count", 20_000);
-        var warmup = Option("--warmup", 2_000);
+        var count = Option("--count", 100_000);
+        var warmup = Option("--warmup", 20_000);
         var clients = Option("--clients", 32);
         var onboardings = Option("--onboardings", 10);
         var limit = TimeSpan.FromSeconds(Option("--max-seconds", 300));
+        if (Text("--client") is { } target)
+        {
+            // The load-generating side, started by the host side below as a process of its own.
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false }) { BaseAddress = new Uri(target) };
+            return await LoadAsync(client);
+        }
 
         var directory = Path.Combine(Path.GetTempPath(), "prequelbot-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -89,21 +95,48 @@ internal static class SlackAckBench
             await Task.Delay(100);
         }
 
-        using var stop = new CancellationTokenSource(limit);
-        await RunAsync(http, warmup, clients, stop.Token);
-        var result = await RunAsync(http, count, clients, stop.Token);
-        Array.Sort(result.Latencies);
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"requests {result.Latencies.Length} in {result.Elapsed.TotalSeconds:0.00} s = {result.Latencies.Length / result.Elapsed.TotalSeconds:0} req/s; non-200 or unexpected bodies: {result.Failures}"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"latency ms: p50 {Percentile(result.Latencies, 0.50):0.00}  p90 {Percentile(result.Latencies, 0.90):0.00}  p99 {Percentile(result.Latencies, 0.99):0.00}  p99.9 {Percentile(result.Latencies, 0.999):0.00}  max {result.Latencies[^1]:0.00}"));
+        // By default the clients run in a process of their own (as Slack does not run inside the bot): their
+        // allocations and garbage collections then do not pause the host's threads. --same-process keeps them here.
+        var exit = args.Contains("--same-process") ? await LoadAsync(http) : await LoadFromAnotherProcessAsync(address);
         Console.WriteLine($"Slack Web API calls during the run (cards, prompts): {slack.Calls}");
 
         await factory.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
-        return result.Failures == 0 ? 0 : 1;
+        return exit;
+
+        async Task<int> LoadAsync(HttpClient target)
+        {
+            using var stop = new CancellationTokenSource(limit);
+            await RunAsync(target, warmup, clients, stop.Token);
+            var result = await RunAsync(target, count, clients, stop.Token);
+            Array.Sort(result.Latencies);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"requests {result.Latencies.Length} in {result.Elapsed.TotalSeconds:0.00} s = {result.Latencies.Length / result.Elapsed.TotalSeconds:0} req/s; non-200 or unexpected bodies: {result.Failures}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"latency ms: p50 {Percentile(result.Latencies, 0.50):0.00}  p90 {Percentile(result.Latencies, 0.90):0.00}  p99 {Percentile(result.Latencies, 0.99):0.00}  p99.9 {Percentile(result.Latencies, 0.999):0.00}  max {result.Latencies[^1]:0.00}"));
+            return result.Failures == 0 && result.Latencies.Length == count ? 0 : 1;
+        }
+
+        async Task<int> LoadFromAnotherProcessAsync(Uri target)
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+            foreach (var arg in new[] { typeof(SlackAckBench).Assembly.Location, "--client", target.ToString(), "--count", $"{count}", "--warmup", $"{warmup}", "--clients", $"{clients}", "--max-seconds", $"{(int)limit.TotalSeconds}" })
+                start.ArgumentList.Add(arg);
+            using var client = Process.Start(start)!;
+            using var stop = new CancellationTokenSource(limit + TimeSpan.FromSeconds(30));
+            try
+            {
+                await client.WaitForExitAsync(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                client.Kill(entireProcessTree: true);
+                Console.WriteLine("The client process did not finish in time.");
+                return 1;
+            }
+            return client.ExitCode;
+        }
 
         static async Task<Run> RunAsync(HttpClient http, int total, int clients, CancellationToken cancellationToken)
         {
@@ -153,6 +186,12 @@ internal static class SlackAckBench
         }
 
         static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+        string? Text(string name)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
 
         int Option(string name, int fallback)
         {
