@@ -36,6 +36,19 @@ public sealed class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connect_with_replica_from_Slack_creates_one_public_replica_leaves_the_source_private_and_registers_the_replica()
+    {
+        var host = await _world.StartHostAsync("node", _world.Settings(_world.Sqlite()));
+
+        await _world.SlackChannel.CommandAsync(host, $"connect {EndToEndWorld.Alias} --replica --user {_world.User}");
+        var id = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
+        await _onboarding.ApproveUntilCompletedAsync(_world.SlackChannel, host, id);
+
+        var replica = await _onboarding.AssertReplicaChangesExactlyOnceAsync(_world.SlackChannel, id);
+        Assert.Contains(replica.Identifier, _world.SlackChannel.CardText(id), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_connect_from_Teams_opens_the_database_creates_a_read_only_user_and_registers_one_source()
     {
         var teams = _world.Teams;

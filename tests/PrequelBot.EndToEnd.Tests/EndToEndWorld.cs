@@ -1,5 +1,6 @@
 using Amazon.EC2.Model;
 using Npgsql;
+using PrequelBot.Aws.Rds;
 using PrequelBot.Aws.Tests.Steps;
 using PrequelBot.Chat.Slack.Tests.Fakes;
 using PrequelBot.Prequel.Tests;
@@ -216,6 +217,30 @@ public sealed class EndToEndWorld : IAsyncDisposable
 
     public async Task<bool> PubliclyAccessibleAsync() =>
         (await Moto.Rds.DescribeDBInstanceAsync(Aws.InstanceId, CancellationToken.None))!.PubliclyAccessible;
+
+    /// <summary>
+    /// Every RDS instance in moto that is a read replica of the seeded instance, read page by page from an unfiltered
+    /// DescribeDBInstances (other tests share the moto server, so the list holds their instances too).
+    /// </summary>
+    public async Task<IReadOnlyList<RdsDbInstance>> ReplicasOfSourceAsync()
+    {
+        var replicas = new List<RdsDbInstance>();
+        string? marker = null;
+        do
+        {
+            List<KeyValuePair<string, string>> parameters = [new("MaxRecords", "100")];
+            if (marker is not null) parameters.Add(new("Marker", marker));
+            var result = await Moto.RdsQuery.InvokeActionAsync("DescribeDBInstances", parameters, CancellationToken.None);
+            replicas.AddRange(RdsXml.ParseDescribeDBInstances(result).Where(i => i.ReadReplicaSourceIdentifier == Aws.InstanceId));
+            marker = result.Elements().FirstOrDefault(e => e.Name.LocalName == "Marker")?.Value is { Length: > 0 } next ? next : null;
+        }
+        while (marker is not null);
+        return replicas;
+    }
+
+    /// <summary>The seeded (source) instance as RDS describes it now.</summary>
+    public async Task<RdsDbInstance> SourceInstanceAsync() =>
+        (await Moto.Rds.DescribeDBInstanceAsync(Aws.InstanceId, CancellationToken.None))!;
 
     /// <summary>The attributes of the new role on <paramref name="source"/> (default <see cref="SourceConnectionString"/>), and how many roles have its name.</summary>
     public async Task<(bool Super, bool CreateDb, bool CreateRole, bool CanLogin, int Count)> RoleAsync(string? source = null)

@@ -1,3 +1,5 @@
+using PrequelBot.Aws.Rds;
+using PrequelBot.Prequel.Tests;
 using PrequelBot.Workflows.Domain;
 
 namespace PrequelBot.EndToEnd.Tests;
@@ -90,6 +92,53 @@ public sealed class OnboardingDriver(EndToEndWorld world)
     {
         // AWS (moto): public, one security group rule per static IP, one ACL entry per rule.
         Assert.True(await world.PubliclyAccessibleAsync());
+        await AssertNetworkOpenedOnceAsync();
+        await AssertSourceUserAndChannelAsync(channel, id, ApprovedSteps, sourceConnectionString);
+    }
+
+    /// <summary>The steps that ask the approver with <c>--replica</c>: the replica is created public, so public-access asks nothing.</summary>
+    public static readonly string[] ReplicaApprovedSteps =
+        [StepNames.CreateReplica, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.CreateUser, StepNames.RegisterSource];
+
+    /// <summary>
+    /// What <c>connect --replica</c> must have left: exactly one available, public read replica of the seeded instance
+    /// tagged <c>managed-by=prequelbot</c>, the source untouched (still private, not itself a replica), the replica's
+    /// security group and subnets' ACL (in moto the source's, which the replica inherits) opened once, Prequel's one
+    /// source pointing at the replica's endpoint, and the role, channel and password checks of
+    /// <see cref="AssertEveryChangeExactlyOnceAsync"/> (the role is created on the writer, the admin connection).
+    /// </summary>
+    public async Task<RdsDbInstance> AssertReplicaChangesExactlyOnceAsync(IChatChannel channel, string id)
+    {
+        var replica = Assert.Single(await world.ReplicasOfSourceAsync());
+        Assert.Equal(world.Aws.InstanceId + "-prequel-replica", replica.Identifier);
+        Assert.Equal(world.Aws.InstanceId, replica.ReadReplicaSourceIdentifier);
+        Assert.Equal("prequelbot", replica.Tags.GetValueOrDefault("managed-by"));
+        Assert.True(replica.PubliclyAccessible, $"replica {replica.Identifier} is not publicly accessible");
+        Assert.Equal("available", replica.Status);
+        Assert.False(string.IsNullOrEmpty(replica.EndpointAddress), "the replica has no endpoint");
+
+        var source = await world.SourceInstanceAsync();
+        Assert.False(source.PubliclyAccessible, "the source instance was made public");
+        Assert.Null(source.ReadReplicaSourceIdentifier);
+        Assert.Equal([world.Aws.SecurityGroupId], source.SecurityGroupIds);
+
+        // The replica sits behind the seeded security group and in the seeded subnets (of the custom ACL): those are
+        // what the bot had to open, and nothing else.
+        Assert.Equal([world.Aws.SecurityGroupId], replica.SecurityGroupIds);
+        Assert.NotEmpty(replica.SubnetIds);
+        Assert.All(replica.SubnetIds, subnet => Assert.Contains(subnet, world.Aws.SubnetIds));
+        await AssertNetworkOpenedOnceAsync();
+
+        var created = await AssertSourceUserAndChannelAsync(channel, id, ReplicaApprovedSteps, sourceConnectionString: null);
+        var postgres = created.Body["source"]?["postgres"];
+        Assert.Equal((replica.EndpointAddress, replica.EndpointPort ?? 5432), (postgres?["host"]?.GetValue<string>(), postgres?["port"]?.GetValue<int>() ?? 0));
+        Assert.NotEqual(source.EndpointAddress, postgres?["host"]?.GetValue<string>());
+        return replica;
+    }
+
+    /// <summary>One security group rule per static IP, one ACL entry per rule (the seeded group and ACL).</summary>
+    private async Task AssertNetworkOpenedOnceAsync()
+    {
         var ranges = await world.SecurityGroupRangesAsync();
         Assert.Equal([$"{EndToEndWorld.Ip2}/32", $"{EndToEndWorld.Ip1}/32"], ranges.Select(r => r.CidrIp).Order());
         var entries = await world.AclEntriesAsync();
@@ -102,7 +151,11 @@ public sealed class OnboardingDriver(EndToEndWorld world)
 
         var outbound = Assert.Single(entries, e => e.Egress == true);
         Assert.Equal(("6", "allow", "0.0.0.0/0", 1024, 65535), (outbound.Protocol, outbound.RuleAction, outbound.CidrBlock, outbound.PortRange.From, outbound.PortRange.To));
+    }
 
+    /// <summary>Prequel's one source, the read-only role, the channel (one prompt per step of <paramref name="approvedSteps"/>) and the password's whereabouts.</summary>
+    private async Task<FakeSource> AssertSourceUserAndChannelAsync(IChatChannel channel, string id, string[] approvedSteps, string? sourceConnectionString)
+    {
         // Prequel: one source, whose credentials are a read-only login to the source database.
         var created = Assert.Single(world.Prequel.Sources);
         Assert.Equal(EndToEndWorld.Alias, created.Name);
@@ -117,12 +170,13 @@ public sealed class OnboardingDriver(EndToEndWorld world)
 
         // The channel: one card and one prompt per approved step delivered; the card ends completed.
         Assert.Equal(1, channel.CardPostCount());
-        Assert.Equal(ApprovedSteps.Order(), channel.PromptPostSteps().Order());
+        Assert.Equal(approvedSteps.Order(), channel.PromptPostSteps().Order());
         await Eventually.Async(() => Task.FromResult(channel.CardState(id) == OnboardingStates.Completed), "the card shows completed", EndToEndWorld.Patience);
 
         // The generated password went to PostgreSQL and Prequel only: never to a log line or to Slack or Teams.
         Assert.DoesNotContain(world.AllHostOutput(), line => line.Contains(password, StringComparison.Ordinal));
         Assert.False(world.SlackChannel.EverCarried(password), "a Slack call carried the password");
         Assert.False(world.Teams.EverCarried(password), "a Teams Connector call carried the password");
+        return created;
     }
 }
