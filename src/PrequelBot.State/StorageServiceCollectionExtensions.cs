@@ -81,32 +81,21 @@ public static class StorageServiceCollectionExtensions
             }
         });
 
-        services.AddHangfireServer((sp, server) =>
-        {
-            var workflow = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:approvals";
-            server.Queues = [JobQueues.Approvals];
-            server.WorkerCount = workflow.ApprovalWorkers;
-            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
-        });
-        services.AddHangfireServer((sp, server) =>
-        {
-            var workflow = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:rechecks";
-            server.Queues = [JobQueues.Rechecks];
-            server.WorkerCount = workflow.RecheckWorkers;
-            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
-        });
-        services.AddHangfireServer((sp, server) =>
-        {
-            var workflow = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:work";
-            server.Queues = [JobQueues.Steps, JobQueues.Chat, "default"];
-            server.WorkerCount = workflow.Workers;
-            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
-        });
+        AddServer(services, "approvals", [JobQueues.Approvals], workflow => workflow.ApprovalWorkers);
+        AddServer(services, "rechecks", [JobQueues.Rechecks], workflow => workflow.RecheckWorkers);
+        AddServer(services, "work", [JobQueues.Steps, JobQueues.Chat, "default"], workflow => workflow.Workers);
         return services;
     }
+
+    /// <summary>One Hangfire server of this process, named <c>{machine}:{pid}:{role}</c>, serving <paramref name="queues"/>.</summary>
+    private static void AddServer(IServiceCollection services, string role, string[] queues, Func<WorkflowOptions, int> workers) =>
+        services.AddHangfireServer((sp, server) =>
+        {
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{role}";
+            server.Queues = queues;
+            server.WorkerCount = workers(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value);
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
 
     private sealed class StorageMarker;
 }

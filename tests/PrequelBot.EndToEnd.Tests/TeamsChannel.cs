@@ -125,28 +125,8 @@ public sealed partial class TeamsChannel : IChatChannel, IAsyncDisposable
 
     public static bool ShowsButtons(JsonObject activity) => Content(activity)["actions"] is JsonArray { Count: > 0 };
 
-    /// <summary>Every text the activity shows: its <c>text</c> and each TextBlock of its cards.</summary>
-    public static IReadOnlyList<string> Texts(JsonObject activity)
-    {
-        var texts = new List<string>();
-        if (activity["text"]?.GetValue<string>() is { } text) texts.Add(text);
-        void Walk(JsonNode? node)
-        {
-            switch (node)
-            {
-                case JsonObject o:
-                    if ((string?)o["type"] == "TextBlock" && o["text"]?.GetValue<string>() is { } t) texts.Add(t);
-                    foreach (var (_, child) in o) Walk(child);
-                    break;
-                case JsonArray a:
-                    foreach (var child in a) Walk(child);
-                    break;
-            }
-        }
-
-        Walk(activity["attachments"]);
-        return texts;
-    }
+    /// <summary>Every text the activity shows (<see cref="FakeConnector.Texts"/>).</summary>
+    public static IReadOnlyList<string> Texts(JsonObject activity) => FakeConnector.Texts(activity);
 
     public async ValueTask DisposeAsync()
     {

@@ -380,25 +380,5 @@ public sealed class TeamsHostTests : IAsyncLifetime
             .SelectMany(b => b!["facts"]!.AsArray())
             .FirstOrDefault(f => (string?)f?["title"] == title)?["value"]?.GetValue<string>();
 
-    /// <summary>Every text the activity shows: its <c>text</c> and each TextBlock of its cards.</summary>
-    private static List<string> Texts(JsonObject activity)
-    {
-        var texts = new List<string>();
-        if (activity["text"]?.GetValue<string>() is { } text) texts.Add(text);
-        void Walk(JsonNode? node)
-        {
-            switch (node)
-            {
-                case JsonObject o:
-                    if ((string?)o["type"] == "TextBlock" && o["text"]?.GetValue<string>() is { } t) texts.Add(t);
-                    foreach (var (_, child) in o) Walk(child);
-                    break;
-                case JsonArray a:
-                    foreach (var child in a) Walk(child);
-                    break;
-            }
-        }
-        Walk(activity["attachments"]);
-        return texts;
-    }
+    private static IReadOnlyList<string> Texts(JsonObject activity) => FakeConnector.Texts(activity);
 }

@@ -15,6 +15,30 @@ public sealed record ConnectorCall(string Method, string RawTarget, string Conve
 /// </summary>
 public sealed class FakeConnector : IAsyncDisposable
 {
+    /// <summary>Every text an activity shows: its <c>text</c> and each TextBlock of its cards.</summary>
+    public static IReadOnlyList<string> Texts(JsonObject activity)
+    {
+        ArgumentNullException.ThrowIfNull(activity);
+        var texts = new List<string>();
+        if (activity["text"]?.GetValue<string>() is { } text) texts.Add(text);
+        void Walk(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    if ((string?)o["type"] == "TextBlock" && o["text"]?.GetValue<string>() is { } t) texts.Add(t);
+                    foreach (var (_, child) in o) Walk(child);
+                    break;
+                case JsonArray a:
+                    foreach (var child in a) Walk(child);
+                    break;
+            }
+        }
+
+        Walk(activity["attachments"]);
+        return texts;
+    }
+
     private readonly ConcurrentQueue<(int Status, TimeSpan? RetryAfter)> _faults = new();
     private readonly ConcurrentQueue<ConnectorCall> _calls = new();
     private int _sequence;
