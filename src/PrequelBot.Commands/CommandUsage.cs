@@ -13,8 +13,8 @@ internal static class CommandUsage
     public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Help];
 
     private const string OnboardingOptionsUsage =
-        "[--replica] [--replica-class <class>] [--replica-id <id>] [--schemas <s1,s2>] "
-        + "[--tables <schema.table,...>] [--user <name>] [--source-name <name>]";
+        "[--replica] [--replica-class <class>] [--replica-id <id>] [--replica-subnet-group <name>] [--schemas <s1,s2>] "
+        + "[--tables <schema.table,...>] [--user <name>] [--source-name <name>] [--security-group <sg-id>]";
 
     public static string For(string command) => command switch
     {

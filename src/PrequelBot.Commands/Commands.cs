@@ -47,6 +47,12 @@ public sealed record OnboardingOptions
     /// <summary><c>--replica-id</c>; null = <c>&lt;instance&gt;-prequel-replica</c>.</summary>
     public string? ReplicaId { get; init; }
 
+    /// <summary><c>--replica-subnet-group</c>: the DB subnet group for the replica (in the source's VPC); null = the source's.</summary>
+    public string? ReplicaSubnetGroup { get; init; }
+
+    /// <summary><c>--security-group</c>: put the Prequel rules on this existing group of the target; null = a dedicated group.</summary>
+    public string? SecurityGroupId { get; init; }
+
     /// <summary><c>--schemas</c>, distinct, in the order given; never empty.</summary>
     public IReadOnlyList<string> Schemas { get; init; } = [DefaultSchema];
 

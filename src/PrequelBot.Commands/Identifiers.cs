@@ -18,6 +18,9 @@ public static partial class Identifiers
     /// <summary>PostgreSQL's limit (NAMEDATALEN − 1) and the RDS DB instance identifier limit.</summary>
     public const int MaxIdentifierLength = 63;
 
+    /// <summary>The longest DB subnet group name AWS accepts.</summary>
+    public const int MaxSubnetGroupNameLength = 255;
+
     /// <summary>The longest Prequel source name this bot accepts.</summary>
     public const int MaxSourceNameLength = 100;
 
@@ -206,6 +209,46 @@ public static partial class Identifiers
         return null;
     }
 
+    /// <summary>
+    /// A DB subnet group name as AWS allows it in an API call (1–255 letters, digits, <c>.</c>, <c>_</c>, <c>-</c>; lower
+    /// case, as RDS stores it), minus spaces (they would end the option's value) and minus <c>default</c>, which AWS
+    /// refuses as a named group.
+    /// </summary>
+    public static bool IsDbSubnetGroupName(string? value) => DbSubnetGroupNameProblem(value) is null;
+
+    /// <inheritdoc cref="IsDbSubnetGroupName" path="/summary"/>
+    public static string? DbSubnetGroupNameProblem(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "must not be empty";
+        }
+
+        if (value.Length > MaxSubnetGroupNameLength)
+        {
+            return $"must be at most {MaxSubnetGroupNameLength} characters (it has {value.Length})";
+        }
+
+        foreach (var c in value)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-'))
+            {
+                return $"may contain only lower-case letters, digits, '.', '_' and '-' (found {Describe(c)})";
+            }
+        }
+
+        return value == "default" ? "must not be default (name a DB subnet group you created)" : null;
+    }
+
+    /// <summary>A VPC security group id: <c>sg-</c> followed by 8 or 17 lower-case hexadecimal digits.</summary>
+    public static bool IsSecurityGroupId(string? value) => SecurityGroupIdProblem(value) is null;
+
+    /// <inheritdoc cref="IsSecurityGroupId" path="/summary"/>
+    public static string? SecurityGroupIdProblem(string? value) =>
+        value is not null && SecurityGroupIdPattern().IsMatch(value)
+            ? null
+            : "must be a security group id: sg- followed by 8 or 17 hexadecimal digits, e.g. sg-0abc1234def567890";
+
     /// <summary>A character as a user can read it in a one-line error: <c>';'</c> or <c>U+200B</c>.</summary>
     internal static string Describe(char c) =>
         c is > ' ' and < '\u007f' ? $"'{c}'" : $"U+{(int)c:X4}";
@@ -222,4 +265,7 @@ public static partial class Identifiers
 
     [GeneratedRegex(@"\Aob-[a-z0-9]{4,12}\z", RegexOptions.CultureInvariant)]
     private static partial Regex OnboardingIdPattern();
+
+    [GeneratedRegex(@"\Asg-(?:[0-9a-f]{8}|[0-9a-f]{17})\z", RegexOptions.CultureInvariant)]
+    private static partial Regex SecurityGroupIdPattern();
 }

@@ -9,12 +9,14 @@ internal sealed class OnboardingArgumentsReader
     public const string Replica = "--replica";
     public const string ReplicaClass = "--replica-class";
     public const string ReplicaId = "--replica-id";
+    public const string ReplicaSubnetGroup = "--replica-subnet-group";
+    public const string SecurityGroup = "--security-group";
     public const string Schemas = "--schemas";
     public const string Tables = "--tables";
     public const string User = "--user";
     public const string SourceName = "--source-name";
 
-    private static readonly string[] KnownOptions = [Replica, ReplicaClass, ReplicaId, Schemas, Tables, User, SourceName];
+    private static readonly string[] KnownOptions = [Replica, ReplicaClass, ReplicaId, ReplicaSubnetGroup, Schemas, Tables, User, SourceName, SecurityGroup];
 
     private readonly string _verb;
     private readonly IReadOnlyList<string> _words;
@@ -25,6 +27,8 @@ internal sealed class OnboardingArgumentsReader
     private bool _replica;
     private string? _replicaClass;
     private string? _replicaId;
+    private string? _replicaSubnetGroup;
+    private string? _securityGroup;
     private List<string>? _schemas;
     private List<TableName>? _tables;
     private string? _user;
@@ -65,9 +69,9 @@ internal sealed class OnboardingArgumentsReader
             return $"Missing database name. Usage: {_verb} <db> [options]";
         }
 
-        if (!_replica && (_replicaClass is not null || _replicaId is not null))
+        if (!_replica && (_replicaClass is not null || _replicaId is not null || _replicaSubnetGroup is not null))
         {
-            var option = _replicaClass is not null ? ReplicaClass : ReplicaId;
+            var option = _replicaClass is not null ? ReplicaClass : _replicaId is not null ? ReplicaId : ReplicaSubnetGroup;
             return $"{option} only applies to a read replica: add --replica. Usage: {Usage}";
         }
 
@@ -129,6 +133,8 @@ internal sealed class OnboardingArgumentsReader
         {
             ReplicaClass => SetReplicaClass(value),
             ReplicaId => SetReplicaId(value),
+            ReplicaSubnetGroup => SetReplicaSubnetGroup(value),
+            SecurityGroup => SetSecurityGroup(value),
             Schemas => SetSchemas(TakeListContinuation(value)),
             Tables => SetTables(TakeListContinuation(value)),
             User => SetUser(value),
@@ -191,6 +197,32 @@ internal sealed class OnboardingArgumentsReader
         }
 
         _replicaId = name;
+        return null;
+    }
+
+    private string? SetReplicaSubnetGroup(string value)
+    {
+        var name = value.ToLowerInvariant();
+        var problem = Identifiers.DbSubnetGroupNameProblem(name);
+        if (problem is not null)
+        {
+            return $"Invalid {ReplicaSubnetGroup} '{CommandTokenizer.Shorten(value)}': it {problem}.";
+        }
+
+        _replicaSubnetGroup = name;
+        return null;
+    }
+
+    private string? SetSecurityGroup(string value)
+    {
+        var id = value.ToLowerInvariant();
+        var problem = Identifiers.SecurityGroupIdProblem(id);
+        if (problem is not null)
+        {
+            return $"Invalid {SecurityGroup} '{CommandTokenizer.Shorten(value)}': it {problem}.";
+        }
+
+        _securityGroup = id;
         return null;
     }
 
@@ -311,10 +343,12 @@ internal sealed class OnboardingArgumentsReader
             Replica = _replica,
             ReplicaClass = _replicaClass,
             ReplicaId = _replicaId,
+            ReplicaSubnetGroup = _replicaSubnetGroup,
             Schemas = schemas ?? [OnboardingOptions.DefaultSchema],
             Tables = tables,
             User = _user ?? OnboardingOptions.DefaultUser,
             SourceName = _sourceName,
+            SecurityGroupId = _securityGroup,
         };
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Amazon.EC2;
 using Amazon.EC2.Model;
 using Amazon.Runtime;
@@ -12,13 +11,19 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Aws.Steps;
 
 /// <summary>
-/// <c>network-acl</c>: for the ACL of every subnet in the target's DB subnet group, inbound allow TCP &lt;port&gt; from each
-/// static IP and outbound allow TCP 1024-65535 to 0.0.0.0/0, unless already allowed (see <see cref="NetworkAclPlanner"/>).
+/// <c>network-acl</c>: for the ACL of every subnet in the target's DB subnet group, judged per static IP by AWS's rule
+/// order: inbound allow TCP &lt;port&gt; from the IP /32 and outbound allow TCP 1024-65535 to the IP /32, each only where
+/// the ACL denies that traffic today (see <see cref="NetworkAclPlanner"/>). Entries match only the /32, so every customer
+/// allow and deny keeps its effect for every other address (docs/aws.md).
 /// Re-running creates nothing: every apply re-reads the ACLs and re-plans.
 /// </summary>
 public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOptions> prequel, ILogger<NetworkAclStepHandler> logger) : IStepHandler
 {
     private const int MaxRounds = 3;
+
+    /// <summary>The return ports of Prequel's connections (the client's ephemeral range, as AWS recommends for NACLs).</summary>
+    public const int EphemeralFrom = 1024;
+    public const int EphemeralTo = 65535;
 
     public string StepName => StepNames.NetworkAcl;
 
@@ -91,8 +96,11 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOption
         {
             throw new StepFailedException($"{target.InstanceIdentifier} lists no subnets in its DB subnet group; PrequelBot cannot find its network ACLs");
         }
-        List<WantedAclRule> wanted = [.. ips.Select(ip => new WantedAclRule(false, Cidr.Host(ip), target.Port, target.Port))];
-        wanted.Add(new WantedAclRule(true, new IPNetwork(IPAddress.Any, 0), 1024, 65535));
+        List<WantedAclRule> wanted =
+        [
+            .. ips.Select(ip => new WantedAclRule(false, Cidr.Host(ip), target.Port, target.Port)),
+            .. ips.Select(ip => new WantedAclRule(true, Cidr.Host(ip), EphemeralFrom, EphemeralTo)),
+        ];
         try
         {
             var acls = await AclsAsync(target, cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,32 @@ public sealed record DatabaseFacts
     public string? AvailabilityZone { get; init; }
     /// <summary>Name of the database inside the instance (DBName), when AWS reports one.</summary>
     public string? DatabaseName { get; init; }
+    /// <summary>Where each subnet of <see cref="SubnetIds"/> sends <c>0.0.0.0/0</c>, as <c>discover</c> read it.</summary>
+    public IReadOnlyList<SubnetRoute> SubnetRoutes { get; init; } = [];
+}
+
+/// <summary>
+/// The default route of one subnet: its route table (the explicit association, else the VPC's main table) and the
+/// target of its <c>0.0.0.0/0</c> route (<c>igw-…</c>, <c>nat-…</c>, …; null when it has none).
+/// </summary>
+public sealed record SubnetRoute
+{
+    public required string SubnetId { get; init; }
+    public string? RouteTableId { get; init; }
+    /// <summary>True when the subnet has no explicit association and uses the VPC's main route table.</summary>
+    public bool MainTable { get; init; }
+    public string? DefaultRouteTarget { get; init; }
+    /// <summary>True when the route's state is <c>blackhole</c> (its target is gone).</summary>
+    public bool Blackhole { get; init; }
+}
+
+/// <summary>A DB subnet group as <c>discover</c> read it (the <c>--replica-subnet-group</c> a replica is placed in).</summary>
+public sealed record SubnetGroupFacts
+{
+    public required string Name { get; init; }
+    public string? VpcId { get; init; }
+    public IReadOnlyList<string> SubnetIds { get; init; } = [];
+    public IReadOnlyList<SubnetRoute> SubnetRoutes { get; init; } = [];
 }
 
 /// <summary>
@@ -35,6 +61,9 @@ public sealed class OnboardingFacts
     /// <summary>The instance Prequel connects to: the replica with <c>--replica</c>, else the source.</summary>
     public DatabaseFacts? Target { get; set; }
 
+    /// <summary>With <c>--replica-subnet-group</c>: that group, read by <c>discover</c>; the replica is created in it.</summary>
+    public SubnetGroupFacts? ReplicaSubnetGroup { get; set; }
+
     /// <summary>The Prequel source id after <c>register-source</c>.</summary>
     public string? PrequelSourceId { get; set; }
 
@@ -45,6 +74,7 @@ public sealed class OnboardingFacts
     {
         Source = Source,
         Target = Target,
+        ReplicaSubnetGroup = ReplicaSubnetGroup,
         PrequelSourceId = PrequelSourceId,
         Values = new Dictionary<string, string>(Values, StringComparer.Ordinal),
     };

@@ -16,6 +16,10 @@ public sealed record OnboardingRequest
     /// <summary>Replica id (resolved: <c>&lt;instance&gt;-prequel-replica</c> by default); null without <c>--replica</c>.</summary>
     public string? ReplicaId { get; init; }
     public string? ReplicaClass { get; init; }
+    /// <summary><c>--replica-subnet-group</c>: the DB subnet group of the replica (in the source's VPC); null = the source's.</summary>
+    public string? ReplicaSubnetGroup { get; init; }
+    /// <summary><c>--security-group</c>: put the Prequel rules on this group of the target instead of a dedicated group.</summary>
+    public string? SecurityGroupId { get; init; }
     public IReadOnlyList<string> Schemas { get; init; } = [OnboardingOptions.DefaultSchema];
     public IReadOnlyList<TableName> Tables { get; init; } = [];
     public string UserName { get; init; } = OnboardingOptions.DefaultUser;

@@ -87,6 +87,8 @@ public sealed partial class OnboardingCommands(
             Replica = o.Replica,
             ReplicaId = replicaId,
             ReplicaClass = o.ReplicaClass,
+            ReplicaSubnetGroup = o.ReplicaSubnetGroup,
+            SecurityGroupId = o.SecurityGroupId,
             Schemas = o.Schemas,
             Tables = o.Tables,
             UserName = o.User,
