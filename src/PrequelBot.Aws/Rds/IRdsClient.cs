@@ -32,6 +32,14 @@ public interface IRdsClient
     Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html">ModifyDBInstance</see>
+    /// with <c>VpcSecurityGroupIds</c> and <c>ApplyImmediately=true</c> only. AWS <b>replaces</b> the instance's whole list
+    /// with <paramref name="securityGroupIds"/>, so callers pass the groups the instance has now plus the one they add,
+    /// read just before (docs/aws.md). Idempotent for the same list.
+    /// </summary>
+    Task<RdsDbInstance> SetVpcSecurityGroupsAsync(string instanceIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken);
+
+    /// <summary>
     /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSubnetGroups.html">DescribeDBSubnetGroups</see>
     /// for one name. Read-only. Returns null when AWS answers <c>DBSubnetGroupNotFoundFault</c>.
     /// </summary>
@@ -79,5 +87,9 @@ public sealed record CreateReadReplicaRequest
     public required string SourceIdentifier { get; init; }
     public string? InstanceClass { get; init; }
     public bool PubliclyAccessible { get; init; } = true;
+    /// <summary>Sent explicitly (the source's groups), so the replica's groups do not depend on RDS's inheritance rules.</summary>
+    public IReadOnlyList<string> VpcSecurityGroupIds { get; init; } = [];
+    /// <summary><c>--replica-subnet-group</c>; null = RDS places the replica in the source's subnet group.</summary>
+    public string? SubnetGroupName { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = [];
 }

@@ -31,6 +31,12 @@ public sealed class RdsClient(RdsQueryClient client) : IRdsClient
         return RdsXml.ParseSingleInstance(result);
     }
 
+    public async Task<RdsDbInstance> SetVpcSecurityGroupsAsync(string instanceIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken)
+    {
+        var result = await client.InvokeActionAsync("ModifyDBInstance", RdsQueryParameters.SetVpcSecurityGroups(instanceIdentifier, securityGroupIds), cancellationToken).ConfigureAwait(false);
+        return RdsXml.ParseSingleInstance(result);
+    }
+
     public async Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken)
     {
         try
@@ -57,6 +63,17 @@ public static class RdsQueryParameters
     public static IReadOnlyList<KeyValuePair<string, string>> MakePubliclyAccessible(string instanceIdentifier) =>
         [new("DBInstanceIdentifier", instanceIdentifier), new("PubliclyAccessible", "true"), new("ApplyImmediately", "true")];
 
+    /// <summary>The whole new list (RDS replaces the instance's groups with it), then <c>ApplyImmediately=true</c>.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> SetVpcSecurityGroups(string instanceIdentifier, IReadOnlyList<string> securityGroupIds)
+    {
+        ArgumentNullException.ThrowIfNull(securityGroupIds);
+        if (securityGroupIds.Count == 0)
+        {
+            throw new ArgumentException("an instance keeps at least one VPC security group", nameof(securityGroupIds));
+        }
+        return [new("DBInstanceIdentifier", instanceIdentifier), .. SecurityGroupIds(securityGroupIds), new("ApplyImmediately", "true")];
+    }
+
     public static IReadOnlyList<KeyValuePair<string, string>> CreateDBInstanceReadReplica(CreateReadReplicaRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -70,8 +87,20 @@ public static class RdsQueryParameters
             parameters.Add(new("DBInstanceClass", request.InstanceClass));
         }
         parameters.Add(new("PubliclyAccessible", request.PubliclyAccessible ? "true" : "false"));
+        parameters.AddRange(SecurityGroupIds(request.VpcSecurityGroupIds));
+        if (!string.IsNullOrEmpty(request.SubnetGroupName))
+        {
+            parameters.Add(new("DBSubnetGroupName", request.SubnetGroupName));
+        }
         parameters.AddRange(Tags(request.Tags));
         return parameters;
+    }
+
+    /// <summary><c>VpcSecurityGroupIds.VpcSecurityGroupId.N</c>, counting from 1 (the model-named form moto and LocalStack read).</summary>
+    public static IEnumerable<KeyValuePair<string, string>> SecurityGroupIds(IEnumerable<string> groupIds)
+    {
+        ArgumentNullException.ThrowIfNull(groupIds);
+        return groupIds.Select((id, i) => new KeyValuePair<string, string>($"VpcSecurityGroupIds.VpcSecurityGroupId.{i + 1}", id));
     }
 
     /// <summary><c>Tags.Tag.N.Key</c> / <c>Tags.Tag.N.Value</c>, counting from 1.</summary>

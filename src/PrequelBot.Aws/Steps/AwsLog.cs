@@ -22,4 +22,13 @@ internal static partial class AwsLog
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Created {AclId} rule {RuleNumber} ({Rule}) for {OnboardingId}")]
     public static partial void AclEntryCreated(ILogger logger, string aclId, int ruleNumber, PrequelBot.Aws.Planning.WantedAclRule rule, string onboardingId);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "AWS {Action} failed with {ErrorCode} (request {RequestId}): {AwsMessage}")]
+    public static partial void AwsCallFailed(ILogger logger, string action, string? errorCode, string? requestId, string awsMessage);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Information, Message = "Created security group {GroupId} ({GroupName}) for {OnboardingId}")]
+    public static partial void GroupCreated(ILogger logger, string groupId, string groupName, string onboardingId);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Information, Message = "Added security group {GroupId} to {Instance} for {OnboardingId}")]
+    public static partial void GroupAttached(ILogger logger, string groupId, string instance, string onboardingId);
 }

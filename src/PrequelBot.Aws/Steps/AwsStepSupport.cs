@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Amazon.Runtime;
+using PrequelBot.Aws.Planning;
+using Microsoft.Extensions.Logging;
 using PrequelBot.Aws.Rds;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Options;
@@ -11,8 +13,8 @@ namespace PrequelBot.Aws.Steps;
 /// <summary>Helpers shared by the AWS step handlers: facts mapping, target resolution, error translation.</summary>
 internal static partial class AwsStepSupport
 {
-    public const string ManagedByTag = "managed-by";
-    public const string ManagedByValue = "prequelbot";
+    public const string ManagedByTag = SecurityGroupPlanner.ManagedByTag;
+    public const string ManagedByValue = SecurityGroupPlanner.ManagedByValue;
     public const string OnboardingTag = "prequelbot-onboarding";
 
     /// <summary>Prequel's static IPs; a clear failure when none is configured.</summary>
@@ -71,24 +73,59 @@ internal static partial class AwsStepSupport
             {
                 throw new StepFailedException($"the replica {replicaId} has not been created yet");
             }
-            return (source with { InstanceIdentifier = replicaId, PubliclyAccessible = true, EndpointAddress = null, Status = "creating", InstanceClass = context.Request.ReplicaClass ?? source.InstanceClass }, true);
+            var placement = facts.ReplicaSubnetGroup;
+            return (source with
+            {
+                InstanceIdentifier = replicaId, PubliclyAccessible = true, EndpointAddress = null, Status = "creating",
+                InstanceClass = context.Request.ReplicaClass ?? source.InstanceClass,
+                SubnetGroupName = placement?.Name ?? source.SubnetGroupName,
+                SubnetIds = placement?.SubnetIds ?? source.SubnetIds,
+                SubnetRoutes = placement?.SubnetRoutes ?? source.SubnetRoutes,
+            }, true);
         }
         return (source, false);
     }
 
-    /// <summary>
-    /// Turns an AWS error into a chat-safe permanent failure, except throttling and 5xx (rethrown: the engine retries them).
-    /// </summary>
-    public static Exception Translate(AmazonServiceException e, string action)
+    /// <summary>The default route of each subnet (empty without a VPC: nothing to read).</summary>
+    public static async Task<IReadOnlyList<SubnetRoute>> RoutesAsync(AwsClients aws, string? vpcId, IReadOnlyList<string> subnetIds, CancellationToken cancellationToken) =>
+        vpcId is null || subnetIds.Count == 0 ? [] : await Network.RouteTableReader.ReadAsync(aws.Ec2, vpcId, subnetIds, cancellationToken).ConfigureAwait(false);
+
+    /// <summary><c>--replica-subnet-group</c>: it must exist and be in the source's VPC (a replica stays in its source's VPC).</summary>
+    public static async Task<SubnetGroupFacts> ReplicaSubnetGroupAsync(AwsClients aws, string name, DatabaseFacts source, CancellationToken cancellationToken)
     {
+        var group = await aws.Rds.DescribeDBSubnetGroupAsync(name, cancellationToken).ConfigureAwait(false)
+            ?? throw new StepFailedException($"No DB subnet group named {name} in {aws.Region}; --replica-subnet-group names an existing DB subnet group in {source.VpcId}");
+        if (!string.Equals(group.VpcId, source.VpcId, StringComparison.Ordinal))
+        {
+            throw new StepFailedException($"DB subnet group {name} is in {group.VpcId}, but {source.InstanceIdentifier} is in {source.VpcId}; the replica must be in the source's VPC: choose a DB subnet group there");
+        }
+        return new SubnetGroupFacts
+        {
+            Name = group.Name.Length > 0 ? group.Name : name,
+            VpcId = group.VpcId,
+            SubnetIds = group.SubnetIds,
+            SubnetRoutes = await AwsStepSupport.RoutesAsync(aws, group.VpcId, group.SubnetIds, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>
+    /// Turns an AWS error into a chat-safe permanent failure (error code and a short message without ARNs or account
+    /// ids, see <see cref="AwsErrorText"/>; the full text is logged), except throttling and 5xx (returned as they are:
+    /// the engine retries them and shows only their type).
+    /// </summary>
+    public static Exception Translate(AmazonServiceException e, string action, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(logger);
         if (e.ErrorCode is "Throttling" or "ThrottlingException" or "RequestLimitExceeded" or "ServiceUnavailable" or "InternalFailure" || (int)e.StatusCode >= 500)
         {
             return e;
         }
+        AwsLog.AwsCallFailed(logger, action, e.ErrorCode, e.RequestId, e.Message);
         var hint = e.ErrorCode is "AccessDenied" or "AccessDeniedException" or "UnauthorizedOperation" or "SignatureDoesNotMatch" or "InvalidClientTokenId" or "ExpiredToken" or "AuthFailure"
             ? " (check the bot's AWS credentials and IAM policy)"
             : "";
-        return new StepFailedException($"AWS {action} failed: {e.ErrorCode}: {e.Message}{hint}", e);
+        return new StepFailedException($"AWS {action} failed: {e.ErrorCode ?? "error"}: {AwsErrorText.Sanitize(e.Message)}{hint}", e);
     }
 
     /// <summary>RDS identifier rules: 1-63 letters, digits or hyphens, starting with a letter, no "--", no trailing "-".</summary>

@@ -1,6 +1,7 @@
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrequelBot.Aws.Planning;
 using PrequelBot.Aws.Rds;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Options;
@@ -9,7 +10,8 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Aws.Steps;
 
 /// <summary>
-/// <c>discover</c>: reads the source instance (and an existing replica) into <see cref="OnboardingFacts"/>. Read-only,
+/// <c>discover</c>: reads the source instance (and an existing replica, and the <c>--replica-subnet-group</c>) into
+/// <see cref="OnboardingFacts"/>, with where each subnet routes <c>0.0.0.0/0</c> (DescribeRouteTables). Read-only,
 /// so it also runs for <c>plan</c> previews and needs no approval.
 /// </summary>
 public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions> prequel, ILogger<DiscoverStepHandler> logger) : IStepHandler
@@ -47,27 +49,38 @@ public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions>
                 throw new StepFailedException($"{instance.Identifier} is a member of Aurora cluster {instance.ClusterIdentifier}; --replica is not supported for Aurora yet (add a public reader to the cluster and connect that instance instead)");
             }
             var source = AwsStepSupport.ToFacts(instance, await SubnetIdsAsync(rds, instance, cancellationToken).ConfigureAwait(false));
-            context.Facts.Source = source;
-            context.Facts.Target = source;
+            DatabaseFacts? target = source;
+            SubnetGroupFacts? placement = null;
             if (request.Replica && request.ReplicaId is { } replicaId)
             {
-                context.Facts.Target = null;
+                target = null;
                 var replica = await rds.DescribeDBInstanceAsync(replicaId, cancellationToken).ConfigureAwait(false);
                 if (replica is not null)
                 {
-                    context.Facts.Target = AwsStepSupport.ToFacts(replica, await SubnetIdsAsync(rds, replica, cancellationToken).ConfigureAwait(false), source.Port);
+                    var replicaFacts = AwsStepSupport.ToFacts(replica, await SubnetIdsAsync(rds, replica, cancellationToken).ConfigureAwait(false), source.Port);
+                    target = replicaFacts with { SubnetRoutes = await AwsStepSupport.RoutesAsync(aws, replicaFacts.VpcId, replicaFacts.SubnetIds, cancellationToken).ConfigureAwait(false) };
                 }
                 else if (instance.BackupRetentionPeriod == 0)
                 {
                     throw new StepFailedException($"{instance.Identifier} has automated backups off (BackupRetentionPeriod 0); RDS needs them on to create a read replica");
                 }
+                if (request.ReplicaSubnetGroup is { } groupName)
+                {
+                    placement = await AwsStepSupport.ReplicaSubnetGroupAsync(aws, groupName, source, cancellationToken).ConfigureAwait(false);
+                }
             }
+            source = source with { SubnetRoutes = await AwsStepSupport.RoutesAsync(aws, source.VpcId, source.SubnetIds, cancellationToken).ConfigureAwait(false) };
+            context.Facts.Source = source;
+            context.Facts.Target = target is not null && target.InstanceIdentifier == source.InstanceIdentifier ? source : target;
+            context.Facts.ReplicaSubnetGroup = placement;
             AwsLog.Discovered(logger, instance.Identifier, instance.Engine, instance.Status, instance.VpcId, context.OnboardingId);
-            return StepResult.Done($"{instance.Identifier}: {instance.Engine} {instance.EngineVersion}, {instance.InstanceClass}, {instance.Status}, port {source.Port}, {(instance.PubliclyAccessible ? "public" : "private")}");
+            var routes = source.SubnetRoutes.Count == 0 ? "" : $"; 0.0.0.0/0: {InternetRoutes.Describe(source.SubnetRoutes)}";
+            var replicaPlacement = placement is null ? "" : $"; replica subnet group {placement.Name}: {InternetRoutes.Describe(placement.SubnetRoutes)}";
+            return StepResult.Done($"{instance.Identifier}: {instance.Engine} {instance.EngineVersion}, {instance.InstanceClass}, {instance.Status}, port {source.Port}, {(instance.PubliclyAccessible ? "public" : "private")}{routes}{replicaPlacement}");
         }
         catch (AmazonServiceException e)
         {
-            throw AwsStepSupport.Translate(e, "DescribeDBInstances");
+            throw AwsStepSupport.Translate(e, e is Amazon.EC2.AmazonEC2Exception ? "DescribeRouteTables" : "DescribeDBInstances", logger);
         }
     }
 

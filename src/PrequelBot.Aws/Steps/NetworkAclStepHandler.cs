@@ -76,7 +76,7 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOption
                     }
                     catch (AmazonServiceException e)
                     {
-                        throw AwsStepSupport.Translate(e, "CreateNetworkAclEntry");
+                        throw AwsStepSupport.Translate(e, "CreateNetworkAclEntry", logger);
                     }
                 }
                 if (conflict)
@@ -122,7 +122,7 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOption
         }
         catch (AmazonServiceException e)
         {
-            throw AwsStepSupport.Translate(e, "DescribeNetworkAcls");
+            throw AwsStepSupport.Translate(e, "DescribeNetworkAcls", logger);
         }
     }
 

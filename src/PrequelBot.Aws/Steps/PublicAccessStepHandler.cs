@@ -9,7 +9,9 @@ namespace PrequelBot.Aws.Steps;
 
 /// <summary>
 /// <c>public-access</c>: ModifyDBInstance PubliclyAccessible=true, ApplyImmediately=true on the target when it is not
-/// public. Reads the real flag first; idempotent.
+/// public. Reads the real flag and the subnets' route tables first: when no subnet of the target's DB subnet group routes
+/// <c>0.0.0.0/0</c> to an internet gateway it fails before any change, naming the subnets and their route targets, since
+/// a public flag there makes nothing reachable (docs/aws.md). Idempotent.
 /// </summary>
 public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backoff, ILogger<PublicAccessStepHandler> logger) : IStepHandler
 {
@@ -24,12 +26,14 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
             return StepPlan.AlreadyInPlace($"{target.InstanceIdentifier} is created publicly accessible");
         }
         var current = await DescribeAsync(target.InstanceIdentifier, cancellationToken).ConfigureAwait(false);
+        var routes = await ReachableRoutesAsync(current, cancellationToken).ConfigureAwait(false);
         if (current.PubliclyAccessible)
         {
-            return StepPlan.AlreadyInPlace($"{target.InstanceIdentifier} is already publicly accessible");
+            return StepPlan.AlreadyInPlace($"{target.InstanceIdentifier} is already publicly accessible; 0.0.0.0/0: {InternetRoutes.Describe(routes)}");
         }
+        var warning = InternetRoutes.PartialWarning(routes);
         return StepPlan.Change($"make {target.InstanceIdentifier} publicly accessible (ModifyDBInstance PubliclyAccessible=true, applied immediately)",
-            note: "Access stays limited by the security group and network ACL rules of the next steps.");
+            note: $"Access stays limited by the security group and network ACL rules of the next steps. 0.0.0.0/0: {InternetRoutes.Describe(routes)}.{(warning is null ? "" : " " + warning)}");
     }
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
@@ -37,6 +41,7 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         ArgumentNullException.ThrowIfNull(context);
         var (target, _) = AwsStepSupport.Target(context);
         var current = await DescribeAsync(target.InstanceIdentifier, cancellationToken).ConfigureAwait(false);
+        var routes = await ReachableRoutesAsync(current, cancellationToken).ConfigureAwait(false);
         if (!current.PubliclyAccessible)
         {
             try
@@ -50,11 +55,34 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
             }
             catch (AmazonServiceException e)
             {
-                throw AwsStepSupport.Translate(e, "ModifyDBInstance");
+                throw AwsStepSupport.Translate(e, "ModifyDBInstance", logger);
             }
         }
-        context.Facts.Target = target with { PubliclyAccessible = true, Status = current.Status ?? target.Status, EndpointAddress = current.EndpointAddress ?? target.EndpointAddress };
+        context.Facts.Target = target with
+        {
+            PubliclyAccessible = true, Status = current.Status ?? target.Status, EndpointAddress = current.EndpointAddress ?? target.EndpointAddress, SubnetRoutes = routes,
+        };
         return StepResult.Done($"{target.InstanceIdentifier} is publicly accessible");
+    }
+
+    /// <summary>The live default routes of the instance's subnets; a clear failure, before any change, when none reaches an internet gateway.</summary>
+    private async Task<IReadOnlyList<SubnetRoute>> ReachableRoutesAsync(RdsDbInstance instance, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<SubnetRoute> routes;
+        try
+        {
+            var subnets = await DiscoverStepHandler.SubnetIdsAsync(aws.Rds, instance, cancellationToken).ConfigureAwait(false);
+            routes = await AwsStepSupport.RoutesAsync(aws, instance.VpcId, subnets, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw AwsStepSupport.Translate(e, "DescribeRouteTables", logger);
+        }
+        if (InternetRoutes.Problem(instance.Identifier, instance.SubnetGroupName, instance.VpcId, routes) is { } problem)
+        {
+            throw new StepFailedException(problem);
+        }
+        return routes;
     }
 
     private async Task<RdsDbInstance> DescribeAsync(string id, CancellationToken cancellationToken)
@@ -66,7 +94,7 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         }
         catch (AmazonServiceException e)
         {
-            throw AwsStepSupport.Translate(e, "DescribeDBInstances");
+            throw AwsStepSupport.Translate(e, "DescribeDBInstances", logger);
         }
     }
 }

@@ -3,7 +3,9 @@ using Amazon.EC2.Model;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrequelBot.Aws.Network;
 using PrequelBot.Aws.Planning;
+using PrequelBot.Aws.Rds;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
@@ -11,89 +13,152 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Aws.Steps;
 
 /// <summary>
-/// <c>security-group</c>: inbound TCP &lt;port&gt; from each Prequel static IP /32 on the target's first VPC security group,
-/// unless a rule in any attached group already covers it. <c>InvalidPermission.Duplicate</c> counts as success.
+/// <c>security-group</c>: unless a group of the target already admits every static IP on the port, a dedicated group
+/// <c>prequelbot-&lt;target&gt;</c> in the target's VPC (found again by its tags) gets one inbound TCP &lt;port&gt; /32 rule per
+/// IP that no group of the target admits yet, and is added to the target's groups (ModifyDBInstance
+/// <c>VpcSecurityGroupIds</c> = current + it). The target's own groups are not changed. With <c>--security-group</c> the
+/// rules go on that group of the target instead. <c>InvalidPermission.Duplicate</c> counts as success; every apply
+/// re-reads the groups first, so a re-run creates nothing twice (docs/aws.md).
 /// </summary>
 public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOptions> prequel, ILogger<SecurityGroupStepHandler> logger) : IStepHandler
 {
+    /// <summary>Fact written on apply: the group that holds the Prequel rules (dedicated or chosen).</summary>
+    public const string RulesGroupFact = "security-group:group-id";
+
+    /// <summary>Fact written on apply when this onboarding created the dedicated group: its id.</summary>
+    public const string CreatedGroupFact = "security-group:created-group-id";
+
+    /// <summary>Description of each rule the bot adds.</summary>
+    public const string RuleDescription = "prequelbot";
+
     public string StepName => StepNames.SecurityGroup;
 
     public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (plan, target) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
-        if (plan.ToAdd.Count == 0)
-        {
-            return StepPlan.AlreadyInPlace(string.Join("; ", plan.Covered));
-        }
-        var note = context.Request.Replica ? $"{target.InstanceIdentifier} shares these security groups with {context.Request.InstanceIdentifier}." : null;
-        return StepPlan.Change(plan.ChangeLines, note);
+        var (plan, _, _) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        return plan.HasChanges ? StepPlan.Change(plan.ChangeLines, plan.Note) : StepPlan.AlreadyInPlace(string.Join("; ", plan.Covered));
     }
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (plan, _) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
-        var description = $"Prequel static IP (PrequelBot {context.OnboardingId})";
-        foreach (var ip in plan.ToAdd)
+        var (plan, target, dedicated) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        if (!plan.HasChanges)
         {
-            try
-            {
-                await aws.Ec2.AuthorizeSecurityGroupIngressAsync(new AuthorizeSecurityGroupIngressRequest
-                {
-                    GroupId = plan.GroupId,
-                    IpPermissions =
-                    [
-                        new IpPermission
-                        {
-                            IpProtocol = "tcp",
-                            FromPort = plan.Port,
-                            ToPort = plan.Port,
-                            Ipv4Ranges = [new IpRange { CidrIp = $"{ip}/32", Description = description }],
-                        },
-                    ],
-                }, cancellationToken).ConfigureAwait(false);
-                AwsLog.IngressAdded(logger, plan.Port, ip, plan.GroupId, context.OnboardingId);
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidPermission.Duplicate")
-            {
-                AwsLog.IngressExisted(logger, ip, plan.GroupId);
-            }
-            catch (AmazonServiceException e)
-            {
-                throw AwsStepSupport.Translate(e, "AuthorizeSecurityGroupIngress");
-            }
+            return StepResult.Done("already in place");
         }
-        return StepResult.Done(plan.ToAdd.Count == 0
-            ? "already in place"
-            : $"added {plan.ToAdd.Count} inbound rule(s) for TCP {plan.Port} to {plan.GroupId}");
-    }
-
-    private async Task<(SecurityGroupPlan Plan, DatabaseFacts Target)> PlanCoreAsync(StepContext context, CancellationToken cancellationToken)
-    {
-        var ips = AwsStepSupport.StaticIps(prequel.Value);
-        var (target, _) = AwsStepSupport.Target(context);
-        if (target.SecurityGroupIds.Count == 0)
-        {
-            throw new StepFailedException($"{target.InstanceIdentifier} has no VPC security group; PrequelBot cannot open it");
-        }
-        List<IngressRule> rules = [];
+        var ec2 = aws.Ec2;
+        var groupId = plan.RulesGroupId;
         try
         {
-            var response = await aws.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [.. target.SecurityGroupIds] }, cancellationToken).ConfigureAwait(false);
-            foreach (var group in response.SecurityGroups ?? [])
+            if (plan.CreateGroup)
             {
-                foreach (var permission in group.IpPermissions ?? [])
-                {
-                    rules.Add(new IngressRule(group.GroupId, permission.IpProtocol ?? "", permission.FromPort, permission.ToPort,
-                        [.. (permission.Ipv4Ranges ?? []).Select(r => r.CidrIp).OfType<string>()]));
-                }
+                groupId = await DedicatedSecurityGroups.CreateAsync(ec2, RequireVpc(plan), plan.TargetId, context.OnboardingId, cancellationToken).ConfigureAwait(false);
+                context.Facts.Values[CreatedGroupFact] = groupId;
+                AwsLog.GroupCreated(logger, groupId, plan.DedicatedGroupName, context.OnboardingId);
+            }
+            else if (dedicated is not null && HasDefaultEgress(dedicated))
+            {
+                await DedicatedSecurityGroups.RevokeDefaultEgressAsync(ec2, dedicated.GroupId, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (AmazonServiceException e)
         {
-            throw AwsStepSupport.Translate(e, "DescribeSecurityGroups");
+            throw AwsStepSupport.Translate(e, "CreateSecurityGroup", logger);
         }
-        return (SecurityGroupPlanner.Plan(target.SecurityGroupIds[0], target.Port, ips, rules), target);
+        var rulesGroup = groupId ?? throw new StepFailedException($"{plan.DedicatedGroupName} was not found or created; run retry");
+        foreach (var ip in plan.ToAdd)
+        {
+            try
+            {
+                await ec2.AuthorizeSecurityGroupIngressAsync(new AuthorizeSecurityGroupIngressRequest
+                {
+                    GroupId = rulesGroup,
+                    IpPermissions =
+                    [
+                        new IpPermission
+                        {
+                            IpProtocol = "tcp", FromPort = plan.Port, ToPort = plan.Port,
+                            Ipv4Ranges = [new IpRange { CidrIp = $"{ip}/32", Description = RuleDescription }],
+                        },
+                    ],
+                }, cancellationToken).ConfigureAwait(false);
+                AwsLog.IngressAdded(logger, plan.Port, ip, rulesGroup, context.OnboardingId);
+            }
+            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidPermission.Duplicate")
+            {
+                AwsLog.IngressExisted(logger, ip, rulesGroup);
+            }
+            catch (AmazonServiceException e)
+            {
+                throw AwsStepSupport.Translate(e, "AuthorizeSecurityGroupIngress", logger);
+            }
+        }
+        context.Facts.Values[RulesGroupFact] = rulesGroup;
+        var groups = plan.CurrentGroups;
+        if (plan.Attach)
+        {
+            try
+            {
+                groups = await Holder(target).AddAsync(rulesGroup, cancellationToken).ConfigureAwait(false);
+                AwsLog.GroupAttached(logger, rulesGroup, target.InstanceIdentifier, context.OnboardingId);
+            }
+            catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.InvalidDBInstanceState)
+            {
+                return StepResult.Wait($"{target.InstanceIdentifier} is busy; will add {plan.DedicatedGroupName} when it is available", TimeSpan.FromSeconds(30));
+            }
+            catch (AmazonServiceException e)
+            {
+                throw AwsStepSupport.Translate(e, "ModifyDBInstance", logger);
+            }
+        }
+        context.Facts.Target = target with { SecurityGroupIds = groups };
+        var rules = plan.ToAdd.Count == 0 ? "" : $"added {plan.ToAdd.Count} inbound rule(s) for TCP {plan.Port} to {(plan.ChosenGroupId is null ? plan.DedicatedGroupName + " " : "")}{rulesGroup}";
+        var attached = plan.Attach ? $"{(rules.Length == 0 ? "" : "; ")}{target.InstanceIdentifier} now has {string.Join(", ", groups)}" : "";
+        return StepResult.Done(rules + attached);
     }
+
+    /// <summary>The live plan: the target's groups now, their rules, and the dedicated group by its tags.</summary>
+    private async Task<(SecurityGroupPlan Plan, DatabaseFacts Target, SecurityGroup? Dedicated)> PlanCoreAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        var ips = AwsStepSupport.StaticIps(prequel.Value);
+        var (target, predicted) = AwsStepSupport.Target(context);
+        var ec2 = aws.Ec2;
+        try
+        {
+            var current = predicted ? target.SecurityGroupIds : await Holder(target).CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
+            if (current.Count == 0)
+            {
+                throw new StepFailedException($"{target.InstanceIdentifier} has no VPC security group; PrequelBot cannot open it");
+            }
+            var groups = (await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [.. current] }, cancellationToken).ConfigureAwait(false)).SecurityGroups ?? [];
+            var vpcId = target.VpcId ?? groups.Select(g => g.VpcId).FirstOrDefault();
+            SecurityGroup? dedicated = null;
+            if (context.Request.SecurityGroupId is null && vpcId is not null)
+            {
+                dedicated = await DedicatedSecurityGroups.FindAsync(ec2, vpcId, target.InstanceIdentifier, cancellationToken).ConfigureAwait(false);
+            }
+            var plan = SecurityGroupPlanner.Plan(target.InstanceIdentifier, vpcId, target.Port, ips, current,
+                [.. groups.SelectMany(DedicatedSecurityGroups.IngressRules)], context.Request.SecurityGroupId,
+                dedicated is null ? null : new DedicatedGroup(dedicated.GroupId, DedicatedSecurityGroups.IngressRules(dedicated), current.Contains(dedicated.GroupId, StringComparer.Ordinal)));
+            return (plan, target, dedicated);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new StepFailedException(e.Message, e);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw AwsStepSupport.Translate(e, "DescribeSecurityGroups", logger);
+        }
+    }
+
+    private RdsInstanceSecurityGroups Holder(DatabaseFacts target) => new(aws.Rds, target.InstanceIdentifier);
+
+    private static string RequireVpc(SecurityGroupPlan plan) =>
+        plan.VpcId ?? throw new StepFailedException($"{plan.TargetId} reports no VPC; PrequelBot cannot create {plan.DedicatedGroupName}");
+
+    private static bool HasDefaultEgress(SecurityGroup group) =>
+        (group.IpPermissionsEgress ?? []).Any(p => p.IpProtocol == "-1" && (p.Ipv4Ranges ?? []).Any(r => r.CidrIp == "0.0.0.0/0"));
 }

@@ -1,4 +1,5 @@
 using Amazon.Runtime;
+using Microsoft.Extensions.Logging;
 using PrequelBot.Aws.Planning;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Ports;
@@ -9,7 +10,7 @@ namespace PrequelBot.Aws.Steps;
 /// <c>wait-replica</c>: one DescribeDBInstances per Apply. <c>available</c> → Done (Target updated); a failed state →
 /// Failed; anything else → Wait with <see cref="RecheckBackoff"/>. Never sleeps.
 /// </summary>
-public sealed class WaitReplicaStepHandler(AwsClients aws, RecheckBackoff backoff) : IStepHandler
+public sealed class WaitReplicaStepHandler(AwsClients aws, RecheckBackoff backoff, ILogger<WaitReplicaStepHandler> logger) : IStepHandler
 {
     /// <summary>States from which an instance does not become available by itself.</summary>
     public static readonly IReadOnlySet<string> FailedStates = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
@@ -58,7 +59,7 @@ public sealed class WaitReplicaStepHandler(AwsClients aws, RecheckBackoff backof
         if (string.Equals(status, "available", StringComparison.OrdinalIgnoreCase) && replica.EndpointAddress is not null)
         {
             var source = context.Facts.Source;
-            context.Facts.Target = AwsStepSupport.ToFacts(replica, replica.SubnetIds.Count > 0 ? replica.SubnetIds : source?.SubnetIds ?? [], source?.Port);
+            context.Facts.Target = AwsStepSupport.ToFacts(replica, replica.SubnetIds.Count > 0 ? replica.SubnetIds : context.Facts.ReplicaSubnetGroup?.SubnetIds ?? source?.SubnetIds ?? [], source?.Port);
             return StepResult.Done($"replica {replicaId} is available at {replica.EndpointAddress}:{replica.EndpointPort}");
         }
         if (FailedStates.Contains(status))
@@ -80,7 +81,7 @@ public sealed class WaitReplicaStepHandler(AwsClients aws, RecheckBackoff backof
         }
         catch (AmazonServiceException e)
         {
-            throw AwsStepSupport.Translate(e, "DescribeDBInstances");
+            throw AwsStepSupport.Translate(e, "DescribeDBInstances", logger);
         }
     }
 }

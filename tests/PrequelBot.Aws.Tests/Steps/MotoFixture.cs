@@ -61,7 +61,7 @@ public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
 
     public DiscoverStepHandler Discover => new(moto.Clients, Prequel, NullLogger<DiscoverStepHandler>.Instance);
     public CreateReplicaStepHandler CreateReplica => new(moto.Clients, new RecheckBackoff(new Random(1)), NullLogger<CreateReplicaStepHandler>.Instance);
-    public WaitReplicaStepHandler WaitReplica => new(moto.Clients, new RecheckBackoff(new Random(1)));
+    public WaitReplicaStepHandler WaitReplica => new(moto.Clients, new RecheckBackoff(new Random(1)), NullLogger<WaitReplicaStepHandler>.Instance);
     public PublicAccessStepHandler PublicAccess => new(moto.Clients, new RecheckBackoff(new Random(1)), NullLogger<PublicAccessStepHandler>.Instance);
     public SecurityGroupStepHandler SecurityGroup => new(moto.Clients, Prequel, NullLogger<SecurityGroupStepHandler>.Instance);
     public NetworkAclStepHandler NetworkAcl => new(moto.Clients, Prequel, NullLogger<NetworkAclStepHandler>.Instance);

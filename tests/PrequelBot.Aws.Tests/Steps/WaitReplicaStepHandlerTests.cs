@@ -27,7 +27,7 @@ public class WaitReplicaStepHandlerTests
         var rds = new ScriptedRds(answers);
         var endpoint = new AwsEndpoint(Options.Create(new AwsOptions { Region = "eu-west-1" }));
         using var unusedEc2 = new AmazonEC2Client(new Amazon.Runtime.AnonymousAWSCredentials(), Amazon.RegionEndpoint.EUWest1);
-        return (new WaitReplicaStepHandler(new AwsClients(endpoint, rds, unusedEc2), new RecheckBackoff(new MidRandom())), rds);
+        return (new WaitReplicaStepHandler(new AwsClients(endpoint, rds, unusedEc2), new RecheckBackoff(new MidRandom()), Microsoft.Extensions.Logging.Abstractions.NullLogger<WaitReplicaStepHandler>.Instance), rds);
     }
 
     private static StepContext Context(OnboardingFacts facts, int attempt) => new()
