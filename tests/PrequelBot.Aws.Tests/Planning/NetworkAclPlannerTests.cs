@@ -149,4 +149,65 @@ public class NetworkAclPlannerTests
 
         Assert.Equal(32766, number);
     }
+
+    private static WantedAclRule OutboundTo(string ip) => new(true, new IPNetwork(IPAddress.Parse(ip), 32), 1024, 65535);
+
+    [Fact]
+    public void A_deny_for_other_addresses_does_not_constrain_the_number_of_a_slash_32_entry()
+    {
+        AclEntry[] entries = [new(50, true, false, "-1", "198.51.100.0/24"), new(70, true, true, "6", "10.0.0.0/8", 443, 443)];
+
+        var plan = NetworkAclPlanner.Plan("acl-1", entries, [OutboundTo("35.192.85.117")]);
+
+        var entry = Assert.Single(plan.ToCreate);
+        Assert.Equal(80, entry.RuleNumber);
+        Assert.Null(entry.OverriddenDeny);
+        Assert.Equal("add to acl-1 rule 80: outbound allow TCP 1024-65535 to 35.192.85.117/32", entry.Describe("acl-1"));
+    }
+
+    [Fact]
+    public void An_entry_below_a_deny_that_matches_the_ip_says_it_overrides_that_deny_for_the_ip_only()
+    {
+        AclEntry[] entries = [new(50, true, false, "6", "35.192.0.0/16", 0, 65535), new(100, true, true, "-1", "0.0.0.0/0")];
+
+        var entry = Assert.Single(NetworkAclPlanner.Plan("acl-1", entries, [OutboundTo("35.192.85.117")]).ToCreate);
+
+        Assert.Equal(
+            "add to acl-1 rule 10: outbound allow TCP 1024-65535 to 35.192.85.117/32, ahead of rule 50 (deny TCP 0-65535 to 35.192.0.0/16), which denies it today; only this /32 is affected",
+            entry.Describe("acl-1"));
+    }
+
+    [Fact]
+    public void Each_static_ip_is_judged_on_its_own()
+    {
+        AclEntry[] entries = [new(60, true, false, "-1", "35.192.0.0/16"), new(100, true, true, "-1", "0.0.0.0/0")];
+
+        var plan = NetworkAclPlanner.Plan("acl-1", entries, [OutboundTo("35.192.85.117"), OutboundTo("34.66.12.34")]);
+
+        Assert.Equal("35.192.85.117/32", Assert.Single(plan.ToCreate).Rule.Cidr.ToString());
+        Assert.Contains("acl-1 rule 100 already allows outbound allow TCP 1024-65535 to 34.66.12.34/32", plan.Covered);
+    }
+
+    [Theory]
+    [InlineData("198.51.100.7", 443, 50)]
+    [InlineData("35.192.85.117", 40000, 55)]
+    [InlineData("35.192.85.117", 80, 60)]
+    [InlineData("8.8.8.8", 40000, 100)]
+    public void Decide_applies_the_lowest_numbered_matching_entry(string ip, int port, int rule)
+    {
+        AclEntry[] entries =
+        [
+            new(100, true, true, "-1", "0.0.0.0/0"), new(60, true, false, "-1", "35.192.0.0/16"),
+            new(55, true, true, "6", "35.192.85.117/32", 1024, 65535), new(50, true, false, "-1", "198.51.100.0/24"),
+            new(10, false, false, "-1", "0.0.0.0/0"), new(20, true, false, "17", "0.0.0.0/0", 0, 65535), new(30, true, false, "-1", null),
+        ];
+
+        Assert.Equal(rule, NetworkAclPlanner.Decide(entries, egress: true, IPAddress.Parse(ip), port)?.RuleNumber);
+    }
+
+    [Fact]
+    public void Decide_falls_to_the_default_deny_when_nothing_matches()
+    {
+        Assert.Null(NetworkAclPlanner.Decide([new(10, false, true, "6", "10.0.0.0/8", 5432, 5432)], egress: false, IPAddress.Parse("35.192.85.117"), 5432));
+    }
 }

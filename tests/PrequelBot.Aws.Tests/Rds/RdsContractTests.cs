@@ -137,6 +137,69 @@ public sealed class RdsContractTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateDBInstanceReadReplica_passes_the_source_groups_and_the_replica_subnet_group_explicitly()
+    {
+        _listener.Respond(HttpStatusCode.OK, SingleInstanceTemplate.Replace("{0}", "CreateDBInstanceReadReplica", StringComparison.Ordinal));
+
+        await _client.CreateDBInstanceReadReplicaAsync(new CreateReadReplicaRequest
+        {
+            ReplicaIdentifier = "orders-prequel-replica",
+            SourceIdentifier = "orders",
+            VpcSecurityGroupIds = ["sg-1", "sg-2"],
+            SubnetGroupName = "public-subnets",
+        }, CancellationToken.None);
+
+        Assert.Equal(
+            "Action=CreateDBInstanceReadReplica&DBInstanceIdentifier=orders-prequel-replica&DBSubnetGroupName=public-subnets&PubliclyAccessible=true" +
+            "&SourceDBInstanceIdentifier=orders&Version=2014-10-31&VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-1&VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2",
+            _listener.Bodies.Single());
+    }
+
+    /// <summary>
+    /// ModifyDBInstance <c>VpcSecurityGroupIds</c> replaces the instance's whole list
+    /// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html), which moto does not check:
+    /// the request must carry every current group plus the new one, and nothing else that could change the instance.
+    /// </summary>
+    [Fact]
+    public async Task ModifyDBInstance_for_groups_sends_the_whole_list_in_order_and_apply_immediately_only()
+    {
+        _listener.Respond(HttpStatusCode.OK, SingleInstanceTemplate.Replace("{0}", "ModifyDBInstance", StringComparison.Ordinal));
+
+        await _client.SetVpcSecurityGroupsAsync("orders", ["sg-shared", "sg-app", "sg-prequelbot"], CancellationToken.None);
+
+        Assert.Equal(
+            "Action=ModifyDBInstance&ApplyImmediately=true&DBInstanceIdentifier=orders&Version=2014-10-31" +
+            "&VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-shared&VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-app&VpcSecurityGroupIds.VpcSecurityGroupId.3=sg-prequelbot",
+            _listener.Bodies.Single());
+    }
+
+    [Fact]
+    public void An_empty_group_list_is_never_sent()
+    {
+        Assert.Throws<ArgumentException>(() => RdsQueryParameters.SetVpcSecurityGroups("orders", []));
+    }
+
+    [Fact]
+    public async Task Adding_a_group_keeps_every_current_group_and_sends_nothing_when_it_is_there_already()
+    {
+        var describeWithTwo = DescribeSample.Replace(
+            "<VpcSecurityGroupMembership><VpcSecurityGroupId>sg-1</VpcSecurityGroupId>",
+            "<VpcSecurityGroupMembership><VpcSecurityGroupId>sg-1</VpcSecurityGroupId></VpcSecurityGroupMembership><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-2</VpcSecurityGroupId>",
+            StringComparison.Ordinal);
+        _listener.Respond(HttpStatusCode.OK, describeWithTwo);
+        _listener.Respond(HttpStatusCode.OK, SingleInstanceTemplate.Replace("{0}", "ModifyDBInstance", StringComparison.Ordinal));
+        _listener.Respond(HttpStatusCode.OK, describeWithTwo);
+        var holder = new Network.RdsInstanceSecurityGroups(_client, "orders");
+
+        await holder.AddAsync("sg-new", CancellationToken.None);
+        await holder.AddAsync("sg-2", CancellationToken.None);
+
+        Assert.Equal(3, _listener.Bodies.Count);
+        Assert.EndsWith("VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-1&VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2&VpcSecurityGroupIds.VpcSecurityGroupId.3=sg-new", _listener.Bodies[1], StringComparison.Ordinal);
+        Assert.StartsWith("Action=DescribeDBInstances", _listener.Bodies[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ModifyDBInstance_sends_only_the_public_flag_and_apply_immediately()
     {
         _listener.Respond(HttpStatusCode.OK, SingleInstanceTemplate.Replace("{0}", "ModifyDBInstance", StringComparison.Ordinal));

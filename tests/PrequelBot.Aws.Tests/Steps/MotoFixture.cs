@@ -47,7 +47,25 @@ public sealed class MotoFixture : IDisposable
 }
 
 /// <summary>One seeded network and database in moto, with unique names.</summary>
-public sealed record SeededDatabase(string InstanceId, string VpcId, string SecurityGroupId, IReadOnlyList<string> SubnetIds, string? CustomAclId);
+public sealed record SeededDatabase(string InstanceId, string VpcId, string SecurityGroupId, IReadOnlyList<string> SubnetIds, string? CustomAclId)
+{
+    public string? SubnetGroupName { get; init; }
+    /// <summary>The VPC's internet gateway (always attached), whether or not the subnets route to it.</summary>
+    public string? InternetGatewayId { get; init; }
+    /// <summary>The VPC's main route table, which the seeded subnets use.</summary>
+    public string? MainRouteTableId { get; init; }
+}
+
+/// <summary>Where the seeded subnets send 0.0.0.0/0 (through the VPC's main route table).</summary>
+public enum DefaultRoute
+{
+    /// <summary>An internet gateway: a public instance is reachable.</summary>
+    InternetGateway,
+    /// <summary>A NAT gateway only: private subnets.</summary>
+    NatGateway,
+    /// <summary>No default route at all.</summary>
+    None,
+}
 
 /// <summary>Seeds moto through the AWS APIs and drives the AWS steps like the engine does.</summary>
 public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
@@ -66,7 +84,8 @@ public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
     public SecurityGroupStepHandler SecurityGroup => new(moto.Clients, Prequel, NullLogger<SecurityGroupStepHandler>.Instance);
     public NetworkAclStepHandler NetworkAcl => new(moto.Clients, Prequel, NullLogger<NetworkAclStepHandler>.Instance);
 
-    public static StepContext Context(string step, string instanceId, OnboardingFacts facts, bool replica = false, bool preview = false, string onboardingId = "ob-test1") => new()
+    public static StepContext Context(string step, string instanceId, OnboardingFacts facts, bool replica = false, bool preview = false, string onboardingId = "ob-test1",
+        string? replicaSubnetGroup = null, string? securityGroupId = null) => new()
     {
         OnboardingId = onboardingId,
         StepName = step,
@@ -77,6 +96,8 @@ public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
             SourceName = instanceId,
             Replica = replica,
             ReplicaId = replica ? instanceId + "-prequel-replica" : null,
+            ReplicaSubnetGroup = replicaSubnetGroup,
+            SecurityGroupId = securityGroupId,
         },
         Facts = facts,
         IsPreview = preview,
@@ -86,11 +107,12 @@ public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
     /// <summary>Seeds a VPC with two subnets, a security group, a DB subnet group and a DB instance.</summary>
     /// <remarks>With <c>customAcl</c>, both subnets are associated with a new custom ACL holding exactly those entries (moto adds none by itself).</remarks>
     public async Task<SeededDatabase> SeedAsync(string engine = "postgres", bool publiclyAccessible = false, IReadOnlyList<IpPermission>? ingress = null,
-        IReadOnlyList<NetworkAclEntry>? customAcl = null)
+        IReadOnlyList<NetworkAclEntry>? customAcl = null, DefaultRoute route = DefaultRoute.InternetGateway)
     {
         var ct = TestContext.Current;
         var ec2 = moto.Ec2;
         var vpc = (await ec2.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.20.0.0/16" }, ct)).Vpc;
+        var (igw, mainTable) = await RouteAsync(vpc.VpcId, route);
         var subnetA = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc.VpcId, CidrBlock = "10.20.1.0/24", AvailabilityZone = "us-east-1a" }, ct)).Subnet;
         var subnetB = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc.VpcId, CidrBlock = "10.20.2.0/24", AvailabilityZone = "us-east-1b" }, ct)).Subnet;
         var sgName = UniqueName("db-sg");
@@ -132,7 +154,66 @@ public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
             new("DBSubnetGroupName", subnetGroup), new("VpcSecurityGroupIds.VpcSecurityGroupId.1", sg.GroupId),
             new("PubliclyAccessible", publiclyAccessible ? "true" : "false"), new("BackupRetentionPeriod", "1"),
         ], ct);
-        return new SeededDatabase(instanceId, vpc.VpcId, sg.GroupId, [subnetA.SubnetId, subnetB.SubnetId], aclId);
+        return new SeededDatabase(instanceId, vpc.VpcId, sg.GroupId, [subnetA.SubnetId, subnetB.SubnetId], aclId)
+        {
+            SubnetGroupName = subnetGroup, InternetGatewayId = igw, MainRouteTableId = mainTable,
+        };
+    }
+
+    /// <summary>An internet gateway attached to the VPC, and the main route table's 0.0.0.0/0 route per <paramref name="route"/>.</summary>
+    public async Task<(string InternetGatewayId, string MainRouteTableId)> RouteAsync(string vpcId, DefaultRoute route)
+    {
+        var ct = TestContext.Current;
+        var ec2 = moto.Ec2;
+        var igw = (await ec2.CreateInternetGatewayAsync(new CreateInternetGatewayRequest(), ct)).InternetGateway.InternetGatewayId;
+        await ec2.AttachInternetGatewayAsync(new AttachInternetGatewayRequest { InternetGatewayId = igw, VpcId = vpcId }, ct);
+        var main = (await ec2.DescribeRouteTablesAsync(new DescribeRouteTablesRequest { Filters = [new Filter("vpc-id", [vpcId]), new Filter("association.main", ["true"])] }, ct))
+            .RouteTables.Single().RouteTableId;
+        if (route == DefaultRoute.InternetGateway)
+        {
+            await ec2.CreateRouteAsync(new CreateRouteRequest { RouteTableId = main, DestinationCidrBlock = "0.0.0.0/0", GatewayId = igw }, ct);
+        }
+        else if (route == DefaultRoute.NatGateway)
+        {
+            await ec2.CreateRouteAsync(new CreateRouteRequest { RouteTableId = main, DestinationCidrBlock = "0.0.0.0/0", NatGatewayId = await NatGatewayAsync(vpcId, igw) }, ct);
+        }
+        return (igw, main);
+    }
+
+    /// <summary>A NAT gateway in a public subnet of its own (10.20.200.0/24, routed to the internet gateway by its own table).</summary>
+    public async Task<string> NatGatewayAsync(string vpcId, string igw)
+    {
+        var ct = TestContext.Current;
+        var ec2 = moto.Ec2;
+        var publicSubnet = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpcId, CidrBlock = "10.20.200.0/24", AvailabilityZone = "us-east-1a" }, ct)).Subnet.SubnetId;
+        var publicTable = (await ec2.CreateRouteTableAsync(new CreateRouteTableRequest { VpcId = vpcId }, ct)).RouteTable.RouteTableId;
+        await ec2.CreateRouteAsync(new CreateRouteRequest { RouteTableId = publicTable, DestinationCidrBlock = "0.0.0.0/0", GatewayId = igw }, ct);
+        await ec2.AssociateRouteTableAsync(new AssociateRouteTableRequest { RouteTableId = publicTable, SubnetId = publicSubnet }, ct);
+        var eip = (await ec2.AllocateAddressAsync(new AllocateAddressRequest { Domain = DomainType.Vpc }, ct)).AllocationId;
+        return (await ec2.CreateNatGatewayAsync(new CreateNatGatewayRequest { SubnetId = publicSubnet, AllocationId = eip }, ct)).NatGateway.NatGatewayId;
+    }
+
+    /// <summary>A DB subnet group of two new subnets of <paramref name="vpcId"/> whose own route table sends 0.0.0.0/0 to <paramref name="gatewayId"/>.</summary>
+    public async Task<(string Name, IReadOnlyList<string> SubnetIds)> SubnetGroupAsync(string vpcId, string gatewayId, int thirdOctet)
+    {
+        var ct = TestContext.Current;
+        var ec2 = moto.Ec2;
+        var table = (await ec2.CreateRouteTableAsync(new CreateRouteTableRequest { VpcId = vpcId }, ct)).RouteTable.RouteTableId;
+        await ec2.CreateRouteAsync(new CreateRouteRequest { RouteTableId = table, DestinationCidrBlock = "0.0.0.0/0", GatewayId = gatewayId }, ct);
+        List<string> subnets = [];
+        foreach (var (octet, zone) in new[] { (thirdOctet, "us-east-1a"), (thirdOctet + 1, "us-east-1b") })
+        {
+            var subnet = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpcId, CidrBlock = $"10.20.{octet}.0/24", AvailabilityZone = zone }, ct)).Subnet.SubnetId;
+            await ec2.AssociateRouteTableAsync(new AssociateRouteTableRequest { RouteTableId = table, SubnetId = subnet }, ct);
+            subnets.Add(subnet);
+        }
+        var name = UniqueName("public-subnets");
+        await moto.RdsQuery.InvokeActionAsync("CreateDBSubnetGroup",
+        [
+            new("DBSubnetGroupName", name), new("DBSubnetGroupDescription", "test"),
+            new("SubnetIds.SubnetIdentifier.1", subnets[0]), new("SubnetIds.SubnetIdentifier.2", subnets[1]),
+        ], ct);
+        return (name, subnets);
     }
 
     /// <summary>Plans each step and applies the ones with changes, like the engine after approval. Returns the plans.</summary>
