@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Seeds a moto server with one private PostgreSQL instance and its network, for running PrequelBot locally.
 
-Creates (or finds, on a re-run) a VPC tagged Name=prequelbot-local, two subnets on a custom network ACL with no
-entries, a security group, a DB subnet group and a private postgres DB instance (default `mydb-prod`), then prints
+Creates (or finds, on a re-run) a VPC tagged Name=prequelbot-local with an internet gateway that its main route table
+sends 0.0.0.0/0 to, two subnets on a custom network ACL with no entries, a security group, a DB subnet group and a private postgres DB instance (default `mydb-prod`), then prints
 the ids. Talks only to the moto URL given (loopback only), with moto's dummy credentials.
 
     python3 scripts/local/moto-seed.py --endpoint http://127.0.0.1:5055 [--instance mydb-prod] [--region us-east-1]
@@ -36,6 +36,17 @@ def main():
     else:
         vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
         ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": TAG}])
+
+    igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+    if igws:
+        igw_id = igws[0]["InternetGatewayId"]
+    else:
+        igw_id = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+    main_table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
+                                                    {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+    if not any(r.get("DestinationCidrBlock") == "0.0.0.0/0" for r in main_table.get("Routes", [])):
+        ec2.create_route(RouteTableId=main_table["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
 
     subnets = []
     for cidr, zone in (("10.20.1.0/24", f"{args.region}a"), ("10.20.2.0/24", f"{args.region}b")):
@@ -74,7 +85,7 @@ def main():
             BackupRetentionPeriod=1)["DBInstance"]
 
     print(f"vpc             {vpc_id}")
-    print(f"subnets         {' '.join(subnets)}")
+    print(f"subnets         {' '.join(subnets)} (0.0.0.0/0 → {igw_id})")
     print(f"network acl     {acl_id} (custom, no entries of its own)")
     print(f"security group  {sg_id}")
     print(f"subnet group    {TAG}")

@@ -208,8 +208,16 @@ public sealed class EndToEndWorld : IAsyncDisposable
 
     // ---- the world afterwards ----
 
-    public async Task<IReadOnlyList<IpRange>> SecurityGroupRangesAsync() =>
-        [.. (await Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [Aws.SecurityGroupId] })).SecurityGroups.Single().IpPermissions
+    /// <summary>The groups tagged as <paramref name="target"/>'s dedicated group (<c>prequelbot-&lt;target&gt;</c>); there must be one.</summary>
+    public async Task<IReadOnlyList<SecurityGroup>> DedicatedGroupsAsync(string target) =>
+        (await Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest
+        {
+            Filters = [new Filter("vpc-id", [Aws.VpcId]), new Filter("tag:managed-by", ["prequelbot"]), new Filter("tag:prequelbot:target", [target])],
+        })).SecurityGroups ?? [];
+
+    /// <summary>The TCP 5432 ranges of <paramref name="groupId"/>.</summary>
+    public async Task<IReadOnlyList<IpRange>> SecurityGroupRangesAsync(string groupId) =>
+        [.. ((await Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [groupId] })).SecurityGroups.Single().IpPermissions ?? [])
             .Where(p => p.IpProtocol == "tcp" && p.FromPort <= 5432 && p.ToPort >= 5432).SelectMany(p => p.Ipv4Ranges ?? [])];
 
     public async Task<IReadOnlyList<NetworkAclEntry>> AclEntriesAsync() =>

@@ -6,7 +6,8 @@ namespace PrequelBot.EndToEnd.Tests;
 /// <summary>
 /// Seeds one private PostgreSQL instance and its network in moto through the AWS APIs (copied from the AWS adapter's
 /// <c>AwsStepsHarness.SeedAsync</c>, whose calls share one 5-minute token per test process: this suite runs longer).
-/// Both subnets use a new custom network ACL with no entries, so every entry afterwards is the bot's.
+/// Both subnets use a new custom network ACL with no entries, so every entry afterwards is the bot's, and route
+/// 0.0.0.0/0 to an internet gateway (through the VPC's main route table).
 /// </summary>
 public static class MotoSeed
 {
@@ -15,6 +16,12 @@ public static class MotoSeed
         ArgumentNullException.ThrowIfNull(moto);
         var ec2 = moto.Ec2;
         var vpc = (await ec2.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.20.0.0/16" }, cancellationToken)).Vpc;
+        // Public subnets: the main route table sends 0.0.0.0/0 to an internet gateway, so public-access may proceed.
+        var igw = (await ec2.CreateInternetGatewayAsync(new CreateInternetGatewayRequest(), cancellationToken)).InternetGateway.InternetGatewayId;
+        await ec2.AttachInternetGatewayAsync(new AttachInternetGatewayRequest { InternetGatewayId = igw, VpcId = vpc.VpcId }, cancellationToken);
+        var main = (await ec2.DescribeRouteTablesAsync(new DescribeRouteTablesRequest { Filters = [new Filter("vpc-id", [vpc.VpcId]), new Filter("association.main", ["true"])] }, cancellationToken))
+            .RouteTables.Single().RouteTableId;
+        await ec2.CreateRouteAsync(new CreateRouteRequest { RouteTableId = main, DestinationCidrBlock = "0.0.0.0/0", GatewayId = igw }, cancellationToken);
         var subnetA = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc.VpcId, CidrBlock = "10.20.1.0/24", AvailabilityZone = "us-east-1a" }, cancellationToken)).Subnet;
         var subnetB = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc.VpcId, CidrBlock = "10.20.2.0/24", AvailabilityZone = "us-east-1b" }, cancellationToken)).Subnet;
         var sg = await ec2.CreateSecurityGroupAsync(new CreateSecurityGroupRequest { GroupName = AwsStepsHarness.UniqueName("e2e-sg"), Description = "e2e database", VpcId = vpc.VpcId }, cancellationToken);

@@ -90,9 +90,10 @@ public sealed class OnboardingDriver(EndToEndWorld world)
     /// </summary>
     public async Task AssertEveryChangeExactlyOnceAsync(IChatChannel channel, string id, string? sourceConnectionString = null)
     {
-        // AWS (moto): public, one security group rule per static IP, one ACL entry per rule.
+        // AWS (moto): public, a dedicated group with one rule per static IP, one ACL entry per rule.
         Assert.True(await world.PubliclyAccessibleAsync());
-        await AssertNetworkOpenedOnceAsync();
+        var groups = await AssertNetworkOpenedOnceAsync(world.Aws.InstanceId);
+        Assert.Equal(groups, (await world.SourceInstanceAsync()).SecurityGroupIds);
         await AssertSourceUserAndChannelAsync(channel, id, ApprovedSteps, sourceConnectionString);
     }
 
@@ -103,7 +104,7 @@ public sealed class OnboardingDriver(EndToEndWorld world)
     /// <summary>
     /// What <c>connect --replica</c> must have left: exactly one available, public read replica of the seeded instance
     /// tagged <c>managed-by=prequelbot</c>, the source untouched (still private, not itself a replica), the replica's
-    /// security group and subnets' ACL (in moto the source's, which the replica inherits) opened once, Prequel's one
+    /// dedicated security group and subnets' ACL (in moto the source's subnets) opened once, Prequel's one
     /// source pointing at the replica's endpoint, and the role, channel and password checks of
     /// <see cref="AssertEveryChangeExactlyOnceAsync"/> (the role is created on the writer, the admin connection).
     /// </summary>
@@ -124,10 +125,9 @@ public sealed class OnboardingDriver(EndToEndWorld world)
 
         // The replica sits behind the seeded security group and in the seeded subnets (of the custom ACL): those are
         // what the bot had to open, and nothing else.
-        Assert.Equal([world.Aws.SecurityGroupId], replica.SecurityGroupIds);
+        Assert.Equal(await AssertNetworkOpenedOnceAsync(replica.Identifier), replica.SecurityGroupIds);
         Assert.NotEmpty(replica.SubnetIds);
         Assert.All(replica.SubnetIds, subnet => Assert.Contains(subnet, world.Aws.SubnetIds));
-        await AssertNetworkOpenedOnceAsync();
 
         var created = await AssertSourceUserAndChannelAsync(channel, id, ReplicaApprovedSteps, sourceConnectionString: null);
         var postgres = created.Body["source"]?["postgres"];
@@ -136,21 +136,27 @@ public sealed class OnboardingDriver(EndToEndWorld world)
         return replica;
     }
 
-    /// <summary>One security group rule per static IP, one ACL entry per rule (the seeded group and ACL).</summary>
-    private async Task AssertNetworkOpenedOnceAsync()
+    /// <summary>
+    /// One dedicated group for <paramref name="target"/> with one rule per static IP, the seeded group left without rules,
+    /// and per static IP one inbound and one outbound ACL entry for its /32 (the seeded ACL). Returns the groups the target
+    /// must have: the seeded one, then the dedicated one.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> AssertNetworkOpenedOnceAsync(string target)
     {
-        var ranges = await world.SecurityGroupRangesAsync();
+        var dedicated = Assert.Single(await world.DedicatedGroupsAsync(target));
+        var ranges = await world.SecurityGroupRangesAsync(dedicated.GroupId);
         Assert.Equal([$"{EndToEndWorld.Ip2}/32", $"{EndToEndWorld.Ip1}/32"], ranges.Select(r => r.CidrIp).Order());
+        Assert.Empty(await world.SecurityGroupRangesAsync(world.Aws.SecurityGroupId));
         var entries = await world.AclEntriesAsync();
-        Assert.Equal(3, entries.Count);
+        Assert.Equal(4, entries.Count);
         foreach (var ip in new[] { EndToEndWorld.Ip1, EndToEndWorld.Ip2 })
         {
             var inbound = Assert.Single(entries, e => e.Egress == false && e.CidrBlock == $"{ip}/32");
             Assert.Equal(("6", "allow", 5432, 5432), (inbound.Protocol, inbound.RuleAction, inbound.PortRange.From, inbound.PortRange.To));
+            var outbound = Assert.Single(entries, e => e.Egress == true && e.CidrBlock == $"{ip}/32");
+            Assert.Equal(("6", "allow", 1024, 65535), (outbound.Protocol, outbound.RuleAction, outbound.PortRange.From, outbound.PortRange.To));
         }
-
-        var outbound = Assert.Single(entries, e => e.Egress == true);
-        Assert.Equal(("6", "allow", "0.0.0.0/0", 1024, 65535), (outbound.Protocol, outbound.RuleAction, outbound.CidrBlock, outbound.PortRange.From, outbound.PortRange.To));
+        return [world.Aws.SecurityGroupId, dedicated.GroupId];
     }
 
     /// <summary>Prequel's one source, the read-only role, the channel (one prompt per step of <paramref name="approvedSteps"/>) and the password's whereabouts.</summary>

@@ -38,8 +38,13 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         var id = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
         await RealWorld.ApproveUntilCompletedAsync(host, chat, id);
 
-        // AWS (moto): public, one /32 rule per static IP on the instance's security group, ACL entries in and out.
-        Assert.True((await _world.Moto.Rds.DescribeDBInstanceAsync(_world.Instance.InstanceId, CancellationToken.None))!.PubliclyAccessible);
+        // AWS (moto): public, a dedicated group holding one /32 rule per static IP added to the instance's groups (its own
+        // group untouched), ACL entries in and out for each static IP's /32.
+        var instance = (await _world.Moto.Rds.DescribeDBInstanceAsync(_world.Instance.InstanceId, CancellationToken.None))!;
+        Assert.True(instance.PubliclyAccessible);
+        var dedicated = Assert.Single(await _world.DedicatedGroupsAsync());
+        Assert.Equal([_world.Instance.SecurityGroupId, dedicated.GroupId], instance.SecurityGroupIds);
+        Assert.Empty(await _world.SharedIngressAsync());
         var ingress = await _world.IngressAsync();
         Assert.Equal(RealWorld.StaticIps.Select(ip => ip + "/32").Order(),
             ingress.Where(p => p.IpProtocol == "tcp" && p.FromPort == 5432 && p.ToPort == 5432).SelectMany(p => p.Ipv4Ranges).Select(r => r.CidrIp).Order());
@@ -48,9 +53,10 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         {
             Assert.Contains(acl, e => e.Egress == false && e.RuleAction == "allow" && e.Protocol == "6" && e.CidrBlock == ip + "/32"
                                       && e.PortRange.From == 5432 && e.PortRange.To == 5432);
+            Assert.Contains(acl, e => e.Egress == true && e.RuleAction == "allow" && e.Protocol == "6" && e.CidrBlock == ip + "/32"
+                                      && e.PortRange.From == 1024 && e.PortRange.To == 65535);
         }
-        Assert.Contains(acl, e => e.Egress == true && e.RuleAction == "allow" && e.Protocol == "6" && e.CidrBlock == "0.0.0.0/0"
-                                  && e.PortRange.From == 1024 && e.PortRange.To == 65535);
+        Assert.Equal(2 * RealWorld.StaticIps.Length, acl.Count);
 
         // Prequel: exactly one source, pointing at the instance's endpoint, for the new user.
         var source = Assert.Single(_world.Prequel.Sources);
@@ -109,8 +115,9 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         }
         Assert.Equal(StepStates.Failed, failed.Step(StepNames.RegisterSource).State);
         Assert.Contains("still uses the old one", failed.Onboarding.Message, StringComparison.Ordinal);
+        Assert.Single(await _world.DedicatedGroupsAsync());
         Assert.Equal(2, (await _world.IngressAsync()).SelectMany(p => p.Ipv4Ranges).Count());
-        Assert.Equal(RealWorld.StaticIps.Length + 1, (await _world.AclEntriesAsync()).Count);
+        Assert.Equal(2 * RealWorld.StaticIps.Length, (await _world.AclEntriesAsync()).Count);
         Assert.Equal(1, _world.Prequel.Posts);
 
         // The operator deletes the stale source in Prequel, then retries: the source is recreated with the new password.

@@ -173,7 +173,19 @@ public sealed class RealWorld : IAsyncDisposable
 
     private static string CardText(RecordingChatPlatform chat) => string.Join("\n---\n", chat.Cards.Select(c => c.ToText()));
 
+    /// <summary>The inbound rules of the dedicated group <c>prequelbot-&lt;instance&gt;</c> (found by its tags; none yet = empty).</summary>
     public async Task<IReadOnlyList<IpPermission>> IngressAsync() =>
+        (await DedicatedGroupsAsync()).SelectMany(g => g.IpPermissions ?? []).ToList();
+
+    /// <summary>Every group tagged as the instance's dedicated group (there must never be two).</summary>
+    public async Task<IReadOnlyList<SecurityGroup>> DedicatedGroupsAsync() =>
+        (await Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest
+        {
+            Filters = [new Filter("vpc-id", [Instance.VpcId]), new Filter("tag:managed-by", ["prequelbot"]), new Filter("tag:prequelbot:target", [Instance.InstanceId])],
+        })).SecurityGroups ?? [];
+
+    /// <summary>The inbound rules of the instance's own (seeded, shared) group, which the bot must leave as it was.</summary>
+    public async Task<IReadOnlyList<IpPermission>> SharedIngressAsync() =>
         (await Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [Instance.SecurityGroupId] })).SecurityGroups.Single().IpPermissions ?? [];
 
     public async Task<IReadOnlyList<NetworkAclEntry>> AclEntriesAsync() =>
