@@ -42,7 +42,9 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         // Assert: both services were throttled, and the mutating calls went through once each.
         Assert.Contains(proxy.Throttled, call => call.StartsWith("Rds:", StringComparison.Ordinal));
         Assert.Contains(proxy.Throttled, call => call.StartsWith("Ec2:", StringComparison.Ordinal));
-        Assert.Single(proxy.Forwarded, call => call == "Rds:ModifyDBInstance");
+        // ModifyDBInstance twice: the public flag, then the dedicated security group added to the instance's groups.
+        Assert.Equal(2, proxy.Forwarded.Count(call => call == "Rds:ModifyDBInstance"));
+        Assert.Single(proxy.Forwarded, call => call == "Ec2:CreateSecurityGroup");
         output.WriteLine($"Throttled {proxy.Throttled.Count} of {proxy.Throttled.Count + proxy.Forwarded.Count} AWS calls: {string.Join(", ", proxy.Throttled)}");
         await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
