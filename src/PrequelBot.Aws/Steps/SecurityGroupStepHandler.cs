@@ -127,7 +127,15 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
         var ec2 = aws.Ec2;
         try
         {
-            var current = predicted ? target.SecurityGroupIds : await Holder(target).CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
+            string? cluster = null;
+            var current = target.SecurityGroupIds;
+            if (!predicted)
+            {
+                var live = await aws.Rds.DescribeDBInstanceAsync(target.InstanceIdentifier, cancellationToken).ConfigureAwait(false)
+                    ?? throw new StepFailedException($"No RDS instance named {target.InstanceIdentifier} in {aws.Region}");
+                current = live.SecurityGroupIds;
+                cluster = live.ClusterIdentifier;
+            }
             if (current.Count == 0)
             {
                 throw new StepFailedException($"{target.InstanceIdentifier} has no VPC security group; PrequelBot cannot open it");
@@ -142,6 +150,13 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
             var plan = SecurityGroupPlanner.Plan(target.InstanceIdentifier, vpcId, target.Port, ips, current,
                 [.. groups.SelectMany(DedicatedSecurityGroups.IngressRules)], context.Request.SecurityGroupId,
                 dedicated is null ? null : new DedicatedGroup(dedicated.GroupId, DedicatedSecurityGroups.IngressRules(dedicated), current.Contains(dedicated.GroupId, StringComparer.Ordinal)));
+            if (cluster is not null && plan.Attach)
+            {
+                // An Aurora member's groups are the cluster's (ModifyDBCluster), which this step does not change yet.
+                throw new StepFailedException(
+                    $"{target.InstanceIdentifier} is a member of Aurora cluster {cluster}, whose security groups are set on the cluster; PrequelBot cannot add " +
+                    $"{plan.DedicatedGroupName} to it yet: name one of its groups ({string.Join(", ", current)}) with --security-group <sg-id>");
+            }
             return (plan, target, dedicated);
         }
         catch (InvalidOperationException e)
