@@ -67,7 +67,7 @@ internal static class SlackAckBench
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
             builder.ConfigureTestServices(services =>
             {
-                foreach (var handler in world.Handlers()) services.AddSingleton(handler);
+                services.ReplaceStepHandlers(world.Handlers());
             });
         });
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));

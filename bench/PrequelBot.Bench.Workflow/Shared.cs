@@ -17,6 +17,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PrequelBot.Testing;
+using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Bench.Workflow;
@@ -126,7 +128,7 @@ internal static class InProcessHost
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
             builder.ConfigureTestServices(s =>
             {
-                foreach (var handler in list) s.AddSingleton(handler);
+                s.ReplaceStepHandlers(list);
                 services?.Invoke(s);
             });
         });

@@ -42,6 +42,7 @@ public static class SlackMessageRenderer
         if (prompt.IsPending)
         {
             blocks.Add(Buttons(prompt));
+            if (prompt.Progress is { } progress) blocks.Add(Context(Escape(progress)));
             blocks.Add(Context($":hourglass_flowing_sand: Expires {Date(prompt.ExpiresAt)}"));
         }
         else
@@ -163,7 +164,7 @@ public static class SlackMessageRenderer
 
     private static string Outcome(ApprovalPromptView prompt) => prompt.State switch
     {
-        ApprovalStates.Approved => $":white_check_mark: Approved by {Person(prompt.DecidedBy)}{At(prompt.DecidedAt)}",
+        ApprovalStates.Approved => $":white_check_mark: Approved by {string.Join(", ", prompt.ApprovedBy.Select(Person))}{At(prompt.DecidedAt)}",
         ApprovalStates.Rejected => $":no_entry_sign: Rejected by {Person(prompt.DecidedBy)}{At(prompt.DecidedAt)}",
         ApprovalStates.Expired => ":hourglass: Expired without a decision.",
         _ => ":heavy_minus_sign: Cancelled.",
@@ -200,6 +201,11 @@ public static class SlackMessageRenderer
             {
                 blocks.Add(Context(Escape(note)));
             }
+        }
+
+        if (plan.Unplanned is { } unplanned)
+        {
+            blocks.Add(Context(Escape(unplanned)));
         }
 
         return blocks;

@@ -95,13 +95,14 @@ internal static class AdaptiveCards
             foreach (var change in step.Changes) body.Add(Text("• " + change));
             if (step.Note is { Length: > 0 } note) body.Add(Text(note, isSubtle: true));
         }
+        if (plan.Unplanned is { } unplanned) body.Add(Text(unplanned, isSubtle: true));
         return Card(body, null);
     }
 
     private static string Outcome(ApprovalPromptView view) => view.State switch
     {
-        ApprovalStates.Pending => $"Expires {Time(view.ExpiresAt)} UTC.",
-        ApprovalStates.Approved => $"Approved by {Name(view.DecidedBy)} at {Time(view.DecidedAt)} UTC",
+        ApprovalStates.Pending => $"{(view.Progress is { } progress ? progress + ". " : "")}Expires {Time(view.ExpiresAt)} UTC.",
+        ApprovalStates.Approved => $"Approved by {string.Join(", ", view.ApprovedBy.Select(Name))} at {Time(view.DecidedAt)} UTC",
         ApprovalStates.Rejected => $"Rejected by {Name(view.DecidedBy)} at {Time(view.DecidedAt)} UTC",
         ApprovalStates.Expired => "Expired without a decision.",
         _ => "Cancelled.",

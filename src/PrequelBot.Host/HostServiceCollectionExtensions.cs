@@ -1,5 +1,9 @@
+using Hangfire;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using PrequelBot.Host;
+using PrequelBot.Workflows.Jobs;
+using PrequelBot.Workflows.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -11,4 +15,32 @@ public static class HostServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupReport>());
         return services;
     }
+
+    /// <summary>
+    /// This process's three Hangfire servers: one only for approved steps (clicks start at once), one for scheduled
+    /// re-checks and back-offs (many waiting onboardings never hold up new work), one for everything else. Needs the
+    /// Hangfire storage (AddPrequelStorage). Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddPrequelJobServers(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(JobServersMarker))) return services;
+        services.AddSingleton<JobServersMarker>();
+        AddServer(services, "approvals", [JobQueues.Approvals], workflow => workflow.ApprovalWorkers);
+        AddServer(services, "rechecks", [JobQueues.Rechecks], workflow => workflow.RecheckWorkers);
+        AddServer(services, "work", [JobQueues.Steps, JobQueues.Chat, "default"], workflow => workflow.Workers);
+        return services;
+    }
+
+    /// <summary>One Hangfire server of this process, named <c>{machine}:{pid}:{role}</c>, serving <paramref name="queues"/>.</summary>
+    private static void AddServer(IServiceCollection services, string role, string[] queues, Func<WorkflowOptions, int> workers) =>
+        services.AddHangfireServer((sp, server) =>
+        {
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{role}";
+            server.Queues = queues;
+            server.WorkerCount = workers(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value);
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
+
+    private sealed class JobServersMarker;
 }

@@ -4,6 +4,7 @@ builder.AddPrequelSettingsFile();
 builder.LimitRequestBodies();
 builder.Services.AddPrequelStorage();
 builder.Services.AddPrequelWorkflows();
+builder.Services.AddPrequelJobServers();
 builder.Services.AddSlackChat();
 builder.Services.AddTeamsChat();
 builder.Services.AddAwsSteps();

@@ -23,7 +23,7 @@ public abstract class SqlStateStore : IStateStore
     private ListingSnapshot? _listing;
 
     private static readonly string ActiveStates =
-        string.Join(", ", new[] { OnboardingStates.Planning, OnboardingStates.AwaitingApproval, OnboardingStates.Running, OnboardingStates.Waiting }.Select(s => $"'{s}'"));
+        string.Join(", ", Enum.GetValues<OnboardingState>().Where(s => s.IsActive()).Select(s => $"'{s.Word()}'"));
 
     /// <summary>Schema statements, run in order in one transaction; every one is idempotent (IF NOT EXISTS).</summary>
     protected static IEnumerable<string> CommonSchema(string autoIncrementKey) =>
@@ -171,7 +171,7 @@ public abstract class SqlStateStore : IStateStore
         }
     }
 
-    public async Task CreateAsync(OnboardingAggregate aggregate, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken)
+    public async Task CreateAsync(OnboardingAggregate aggregate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(aggregate);
         var ob = aggregate.Onboarding;
@@ -184,7 +184,7 @@ public abstract class SqlStateStore : IStateStore
                 INSERT INTO onboardings (id, database_key, state, request, requester, conversation, facts, message, created_at, updated_at, version, chat_version, chat_synced_version)
                 VALUES (@id, @key, @state, @request, @requester, @conversation, @facts, @message, @created, @updated, 1, @chat, 0)
                 """, transaction,
-                ("id", ob.Id), ("key", ob.DatabaseKey), ("state", ob.State), ("request", StateJson.Write(ob.Request)),
+                ("id", ob.Id), ("key", ob.DatabaseKey), ("state", ob.State.Word()), ("request", StateJson.Write(ob.Request)),
                 ("requester", StateJson.Write(ob.Requester)), ("conversation", StateJson.Write(ob.Conversation)),
                 ("facts", StateJson.Write(ob.Facts)), ("message", ob.Message), ("created", Ms(ob.CreatedAt)), ("updated", Ms(ob.UpdatedAt)),
                 ("chat", ob.ChatVersion)))
@@ -197,7 +197,7 @@ public abstract class SqlStateStore : IStateStore
             await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
             throw new ActiveOnboardingExistsException(ob.DatabaseKey, await FindActiveAsync(ob.DatabaseKey, cancellationToken).ConfigureAwait(false));
         }
-        await WriteChildrenAsync(connection, transaction, aggregate, audit, cancellationToken).ConfigureAwait(false);
+        await WriteChildrenAsync(connection, transaction, aggregate, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _writes);
     }
@@ -209,7 +209,7 @@ public abstract class SqlStateStore : IStateStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
     }
 
-    private static async Task WriteChildrenAsync(DbConnection connection, DbTransaction transaction, OnboardingAggregate aggregate, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken)
+    private static async Task WriteChildrenAsync(DbConnection connection, DbTransaction transaction, OnboardingAggregate aggregate, CancellationToken cancellationToken)
     {
         foreach (var step in aggregate.Steps)
         {
@@ -217,7 +217,7 @@ public abstract class SqlStateStore : IStateStore
                 INSERT INTO steps (onboarding_id, name, ordinal, state, data) VALUES (@ob, @name, @ordinal, @state, @data)
                 ON CONFLICT (onboarding_id, name) DO UPDATE SET state = excluded.state, data = excluded.data
                 """, transaction,
-                ("ob", aggregate.Id), ("name", step.Name), ("ordinal", step.Ordinal), ("state", step.State), ("data", StateJson.Write(step)));
+                ("ob", aggregate.Id), ("name", step.Name), ("ordinal", step.Ordinal), ("state", step.State.Word()), ("data", StateJson.Write(step)));
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         foreach (var approval in aggregate.Approvals)
@@ -226,10 +226,10 @@ public abstract class SqlStateStore : IStateStore
                 INSERT INTO approvals (id, onboarding_id, step, state, data) VALUES (@id, @ob, @step, @state, @data)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data
                 """, transaction,
-                ("id", approval.Id), ("ob", aggregate.Id), ("step", approval.Step), ("state", approval.State), ("data", StateJson.Write(approval)));
+                ("id", approval.Id), ("ob", aggregate.Id), ("step", approval.Step), ("state", approval.State.Word()), ("data", StateJson.Write(approval)));
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        foreach (var e in audit)
+        foreach (var e in aggregate.NewEvents)
         {
             await using var command = Command(connection,
                 "INSERT INTO audit_events (onboarding_id, at, actor, action, detail) VALUES (@ob, @at, @actor, @action, @detail)", transaction,
@@ -264,23 +264,23 @@ public abstract class SqlStateStore : IStateStore
         return new OnboardingAggregate { Onboarding = ob, Steps = steps, Approvals = [.. approvals.OrderBy(a => a.RequestedAt)] };
     }
 
-    private static Onboarding ReadOnboarding(DbDataReader r) => new()
+    private static Onboarding ReadOnboarding(DbDataReader r) => new(
+        StateWords.Parse<OnboardingState>(r.GetString(r.GetOrdinal("state"))),
+        r.IsDBNull(r.GetOrdinal("message")) ? null : r.GetString(r.GetOrdinal("message")),
+        StateJson.Read<OnboardingFacts>(r.GetString(r.GetOrdinal("facts"))))
     {
         Id = r.GetString(r.GetOrdinal("id")),
         DatabaseKey = r.GetString(r.GetOrdinal("database_key")),
-        State = r.GetString(r.GetOrdinal("state")),
         Request = StateJson.Read<OnboardingRequest>(r.GetString(r.GetOrdinal("request"))),
         Requester = StateJson.Read<ChatUser>(r.GetString(r.GetOrdinal("requester"))),
         Conversation = StateJson.Read<ConversationRef>(r.GetString(r.GetOrdinal("conversation"))),
-        Facts = StateJson.Read<OnboardingFacts>(r.GetString(r.GetOrdinal("facts"))),
-        Message = r.IsDBNull(r.GetOrdinal("message")) ? null : r.GetString(r.GetOrdinal("message")),
         CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
         UpdatedAt = FromMs(r.GetInt64(r.GetOrdinal("updated_at"))),
         Version = r.GetInt64(r.GetOrdinal("version")),
         ChatVersion = r.GetInt64(r.GetOrdinal("chat_version")),
     };
 
-    public async Task<bool> TrySaveAsync(OnboardingAggregate aggregate, long expectedVersion, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken)
+    public async Task<bool> TrySaveAsync(OnboardingAggregate aggregate, long expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(aggregate);
         var ob = aggregate.Onboarding;
@@ -294,7 +294,7 @@ public abstract class SqlStateStore : IStateStore
                     version = @next, chat_version = @chat
                 WHERE id = @id AND version = @expected
                 """, transaction,
-                ("state", ob.State), ("facts", StateJson.Write(ob.Facts)), ("message", ob.Message), ("updated", Ms(ob.UpdatedAt)),
+                ("state", ob.State.Word()), ("facts", StateJson.Write(ob.Facts)), ("message", ob.Message), ("updated", Ms(ob.UpdatedAt)),
                 ("next", expectedVersion + 1), ("chat", ob.ChatVersion), ("id", ob.Id), ("expected", expectedVersion));
             updated = await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -308,7 +308,7 @@ public abstract class SqlStateStore : IStateStore
             await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
             return false;
         }
-        await WriteChildrenAsync(connection, transaction, aggregate, audit, cancellationToken).ConfigureAwait(false);
+        await WriteChildrenAsync(connection, transaction, aggregate, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _writes);
         ob.Version = expectedVersion + 1;
@@ -320,16 +320,6 @@ public abstract class SqlStateStore : IStateStore
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, "SELECT onboarding_id FROM approvals WHERE id = @id", null, ("id", approvalId));
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-    }
-
-    public async Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, $"SELECT * FROM onboardings {RecentFirst}", null, ("limit", limit));
-        var result = new List<Onboarding>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) result.Add(ReadOnboarding(reader));
-        return result;
     }
 
     public async Task<IReadOnlyList<OnboardingListing>> ListRecentWithCurrentStepAsync(int limit, CancellationToken cancellationToken)
@@ -354,7 +344,7 @@ public abstract class SqlStateStore : IStateStore
         await using var command = Command(connection, $"""
             SELECT id, database_key, state, requester, updated_at,
                    (SELECT s.name FROM steps s
-                    WHERE s.onboarding_id = onboardings.id AND s.state NOT IN ('{StepStates.Completed}', '{StepStates.AlreadyInPlace}')
+                    WHERE s.onboarding_id = onboardings.id AND s.state NOT IN ('{StepState.Completed.Word()}', '{StepState.AlreadyInPlace.Word()}')
                     ORDER BY s.ordinal LIMIT 1) AS current_step
             FROM onboardings {RecentFirst}
             """, null, ("limit", limit));
@@ -362,7 +352,7 @@ public abstract class SqlStateStore : IStateStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            result.Add(new OnboardingListing(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+            result.Add(new OnboardingListing(reader.GetString(0), reader.GetString(1), StateWords.Parse<OnboardingState>(reader.GetString(2)),
                 StateJson.Read<ChatUser>(reader.GetString(3)), FromMs(reader.GetInt64(4)), reader.IsDBNull(5) ? null : reader.GetString(5)));
         }
         return result;

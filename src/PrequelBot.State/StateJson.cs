@@ -9,6 +9,8 @@ internal static class StateJson
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // States and kinds as their words ("awaiting-approval"), as every earlier version stored them.
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, Options);

@@ -6,8 +6,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PrequelBot.State;
-using PrequelBot.Workflows.Jobs;
-using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -22,11 +20,10 @@ public static class StorageServiceCollectionExtensions
     public static readonly TimeSpan FinishedJobRetention = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// Registers the state store and Hangfire for <c>Storage:Provider</c>: SQLite + Hangfire.InMemory (one node) or
-    /// PostgreSQL + Hangfire.PostgreSql (several nodes; long polling on, short invisibility timeout), and three Hangfire
-    /// servers: one only for approved steps (clicks start at once), one for scheduled re-checks and back-offs (many
-    /// waiting onboardings never hold up new work), one for everything else. Call before any other
-    /// hosted service that needs the schema. Safe to call twice.
+    /// Registers the state store, the secret store (<see cref="SecretsServiceCollectionExtensions.AddPrequelSecrets"/>) and
+    /// Hangfire's storage for <c>Storage:Provider</c>: SQLite + Hangfire.InMemory (one node) or PostgreSQL +
+    /// Hangfire.PostgreSql (several nodes; long polling on, short invisibility timeout). The host adds the Hangfire
+    /// servers. Call before any other hosted service that needs the schema. Safe to call twice.
     /// </summary>
     public static IServiceCollection AddPrequelStorage(this IServiceCollection services)
     {
@@ -64,10 +61,11 @@ public static class StorageServiceCollectionExtensions
                     c => c.UseNpgsqlConnection(o.ConnectionString),
                     new PostgreSqlStorageOptions
                     {
-                        // Cross-process pick-up by LISTEN/NOTIFY instead of 15 s polling (spec/hangfire.md).
+                        // Cross-process pick-up by LISTEN/NOTIFY instead of 15 s polling (docs/architecture.md, "Jobs").
                         EnableLongPolling = true,
                         QueuePollInterval = TimeSpan.FromSeconds(5),
-                        // A crashed node's job is re-fetched after this; steps are short and leased separately.
+                        // A crashed node's job is re-fetched after this; a step running longer keeps its own lease (renewed by its
+                        // heartbeat), so a re-fetched job finds it held and does nothing.
                         InvisibilityTimeout = TimeSpan.FromMinutes(5),
                         PrepareSchemaIfNecessary = true,
                         SchemaName = "hangfire",
@@ -81,21 +79,9 @@ public static class StorageServiceCollectionExtensions
             }
         });
 
-        AddServer(services, "approvals", [JobQueues.Approvals], workflow => workflow.ApprovalWorkers);
-        AddServer(services, "rechecks", [JobQueues.Rechecks], workflow => workflow.RecheckWorkers);
-        AddServer(services, "work", [JobQueues.Steps, JobQueues.Chat, "default"], workflow => workflow.Workers);
+        services.AddPrequelSecrets();
         return services;
     }
-
-    /// <summary>One Hangfire server of this process, named <c>{machine}:{pid}:{role}</c>, serving <paramref name="queues"/>.</summary>
-    private static void AddServer(IServiceCollection services, string role, string[] queues, Func<WorkflowOptions, int> workers) =>
-        services.AddHangfireServer((sp, server) =>
-        {
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{role}";
-            server.Queues = queues;
-            server.WorkerCount = workers(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value);
-            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
-        });
 
     private sealed class StorageMarker;
 }

@@ -1,23 +1,22 @@
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using PrequelBot.Workflows.Chat;
 using PrequelBot.Workflows.Engine;
 using PrequelBot.Workflows.Jobs;
 using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
-using PrequelBot.Workflows.Secrets;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class WorkflowServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the onboarding workflow: options (Approvals, Databases, Prequel, Workflow), the command handler,
-    /// approvals, the step runner, the chat outbox, the reconciler, Hangfire jobs and the secret store. Needs an
-    /// <see cref="IStateStore"/> and Hangfire's <c>IBackgroundJobClient</c> (AddPrequelStorage). Safe to call twice.
+    /// Registers the onboarding workflow: options (Approvals, Databases, Workflow), the command handler, approvals, the
+    /// step runner, the chat outbox, the reconciler and the Hangfire jobs. Needs an <see cref="IStateStore"/>, an
+    /// <see cref="ISecretStore"/> and Hangfire's <c>IBackgroundJobClient</c> (AddPrequelStorage), and one step handler
+    /// per catalogue step (checked at start-up). Safe to call twice.
     /// </summary>
     public static IServiceCollection AddPrequelWorkflows(this IServiceCollection services)
     {
@@ -39,11 +38,19 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, DatabasesOptionsValidator>());
 
+        // The engine depends on the store by concern; one store implements them all.
+        services.TryAddSingleton<IOnboardingStore>(sp => sp.GetRequiredService<IStateStore>());
+        services.TryAddSingleton<IChatMessageStore>(sp => sp.GetRequiredService<IStateStore>());
+        services.TryAddSingleton<ILeaseStore>(sp => sp.GetRequiredService<IStateStore>());
+
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ApprovalPolicy>();
         services.TryAddSingleton<OnboardingUpdater>();
         services.TryAddSingleton<StepHandlerRegistry>();
+        services.TryAddSingleton<StepExecutor>();
         services.TryAddSingleton<StepRunner>();
+        services.TryAddSingleton<OnboardingRequests>();
+        services.TryAddSingleton<PlanPreview>();
         services.TryAddSingleton<ChatOutbox>();
         services.TryAddSingleton<Reconciler>();
         services.TryAddSingleton<IWorkScheduler, HangfireWorkScheduler>();
@@ -51,12 +58,8 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<IApprovalDecider, ApprovalService>();
         services.TryAddTransient<StepJob>();
         services.TryAddTransient<ChatSyncJob>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ReconcilerService>());
-
-        services.AddDataProtection().SetApplicationName("PrequelBot");
-        services.AddOptions<KeyManagementOptions>()
-            .Configure<IStateStore>((options, store) => options.XmlRepository = new StateStoreXmlRepository(store));
-        services.TryAddSingleton<ISecretStore, DataProtectionSecretStore>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StepHandlerCheck>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReconcilerService>());
         return services;
     }
 

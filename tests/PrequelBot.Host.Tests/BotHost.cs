@@ -42,7 +42,7 @@ public sealed class BotHost : IAsyncDisposable
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(values));
             builder.ConfigureTestServices(s =>
             {
-                foreach (var handler in world?.Handlers() ?? []) s.AddSingleton(handler);
+                if (world is not null) s.ReplaceStepHandlers(world.Handlers());
                 s.AddSingleton<IChatPlatform>(chat);
                 services?.Invoke(s);
             });

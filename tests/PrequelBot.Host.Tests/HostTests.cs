@@ -53,14 +53,14 @@ public sealed class HostTests : IAsyncLifetime
 
         var id = (await host.SayAsync("connect mydb --replica")).StartedOnboardingId!;
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await host.LoadAsync(id)).Onboarding.State != OnboardingStates.Completed && DateTime.UtcNow < deadline)
+        while ((await host.LoadAsync(id)).Onboarding.State != OnboardingState.Completed && DateTime.UtcNow < deadline)
         {
             if (chat.PendingPrompt(id) is { } prompt) await host.DecideAsync(prompt.ApprovalId);
             await Task.Delay(50);
         }
 
         var agg = await host.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Completed, agg.Onboarding.State);
+        Assert.Equal(OnboardingState.Completed, agg.Onboarding.State);
         Assert.Equal(2, world.Applies[StepNames.WaitReplica]);
         Assert.Equal(6, chat.Prompts.Count);
         await BotHost.EventuallyAsync(() => Task.FromResult(chat.Cards.Single().State == OnboardingStates.Completed), "the card shows completed");

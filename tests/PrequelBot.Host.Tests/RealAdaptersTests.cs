@@ -89,11 +89,11 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         Assert.Null(await host.Services.GetRequiredService<IStateStore>().GetSecretAsync(id, SecretNames.UserPassword, CancellationToken.None));
         Assert.Null(await host.Services.GetRequiredService<ISecretStore>().GetAsync(id, SecretNames.UserPassword, CancellationToken.None));
         var onboarding = await host.LoadAsync(id);
-        Assert.Equal(StepStates.Completed, onboarding.Step(StepNames.RegisterSource).State);
+        Assert.Equal(StepState.Completed, onboarding.Step(StepNames.RegisterSource).State);
 
         // verify-access really logged in as the role (it is never "already in place") and reported what it could read.
         var verify = onboarding.Step(StepNames.VerifyAccess);
-        Assert.Equal(StepStates.Completed, verify.State);
+        Assert.Equal(StepState.Completed, verify.State);
         Assert.Contains("readable", verify.Detail, StringComparison.Ordinal);
     }
 
@@ -106,14 +106,14 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         await RealWorld.ApproveUntilCompletedAsync(host, chat, first);
 
         var second = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
-        await RealWorld.ApproveUntilAsync(host, chat, second, OnboardingStates.Failed);
+        await RealWorld.ApproveUntilAsync(host, chat, second, OnboardingState.Failed);
 
         var failed = await host.LoadAsync(second);
         foreach (var step in new[] { StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl })
         {
-            Assert.Equal((step, StepStates.AlreadyInPlace), (step, failed.Step(step).State));
+            Assert.Equal((step, StepState.AlreadyInPlace), (step, failed.Step(step).State));
         }
-        Assert.Equal(StepStates.Failed, failed.Step(StepNames.RegisterSource).State);
+        Assert.Equal(StepState.Failed, failed.Step(StepNames.RegisterSource).State);
         Assert.Contains("still uses the old one", failed.Onboarding.Message, StringComparison.Ordinal);
         Assert.Single(await _world.DedicatedGroupsAsync());
         Assert.Equal(2, (await _world.IngressAsync()).SelectMany(p => p.Ipv4Ranges).Count());

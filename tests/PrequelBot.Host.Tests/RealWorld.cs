@@ -154,17 +154,17 @@ public sealed class RealWorld : IAsyncDisposable
 
     /// <summary>Approves every prompt until the onboarding completes; fails with the card's text if it fails or stalls.</summary>
     public static Task ApproveUntilCompletedAsync(BotHost host, RecordingChatPlatform chat, string id) =>
-        ApproveUntilAsync(host, chat, id, OnboardingStates.Completed);
+        ApproveUntilAsync(host, chat, id, OnboardingState.Completed);
 
     /// <summary>Approves every prompt until the onboarding reaches <paramref name="state"/>; fails with the card's text if it stalls or fails first.</summary>
-    public static async Task ApproveUntilAsync(BotHost host, RecordingChatPlatform chat, string id, string state)
+    public static async Task ApproveUntilAsync(BotHost host, RecordingChatPlatform chat, string id, OnboardingState state)
     {
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             var onboarding = (await host.LoadAsync(id)).Onboarding;
             if (onboarding.State == state) return;
-            Assert.True(onboarding.State != OnboardingStates.Failed, $"{id} failed:\n{CardText(chat)}");
+            Assert.True(onboarding.State != OnboardingState.Failed, $"{id} failed:\n{CardText(chat)}");
             if (chat.PendingPrompt(id) is { } prompt) await host.DecideAsync(prompt.ApprovalId);
             await Task.Delay(100);
         }

@@ -50,8 +50,8 @@ public sealed class RestartTests : IAsyncLifetime
         while (DateTime.UtcNow < deadline)
         {
             var agg = await host.LoadAsync(id);
-            if (agg.Onboarding.State == OnboardingStates.Completed) return;
-            Assert.NotEqual(OnboardingStates.Failed, agg.Onboarding.State);
+            if (agg.Onboarding.State == OnboardingState.Completed) return;
+            Assert.NotEqual(OnboardingState.Failed, agg.Onboarding.State);
             if (chat.PendingPrompt(id) is { } prompt) await host.DecideAsync(prompt.ApprovalId);
             await Task.Delay(50);
         }
@@ -102,7 +102,7 @@ public sealed class RestartTests : IAsyncLifetime
             await first.DecideAsync(await PendingPromptStepAsync(chat, id, StepNames.PublicAccess));
             await first.DecideAsync(await PendingPromptStepAsync(chat, id, StepNames.SecurityGroup));
             await world.ApplyStarted.GetOrAdd(StepNames.SecurityGroup, _ => new TaskCompletionSource()).Task.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal(StepStates.Running, (await first.LoadAsync(id)).Step(StepNames.SecurityGroup).State);
+            Assert.Equal(StepState.Running, (await first.LoadAsync(id)).Step(StepNames.SecurityGroup).State);
         }
         world.ApplyGates.Clear();
 
@@ -130,7 +130,7 @@ public sealed class RestartTests : IAsyncLifetime
         {
             id = (await first.SayAsync("connect mydb")).StartedOnboardingId!;
             await first.DecideAsync(await PendingPromptStepAsync(chat, id, StepNames.PublicAccess));
-            Assert.Equal(StepStates.Approved, (await first.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+            Assert.Equal(StepState.Approved, (await first.LoadAsync(id)).Step(StepNames.PublicAccess).State);
         }
 
         await using var second = new BotHost(settings, world, chat);

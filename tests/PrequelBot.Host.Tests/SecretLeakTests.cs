@@ -67,8 +67,8 @@ public sealed class SecretLeakTests : IAsyncLifetime
             var connect = await host.SayAsync(_world.ConnectCommand);
             replies.Add(connect);
             var id = connect.StartedOnboardingId!;
-            await RealWorld.ApproveUntilAsync(host, chat, id, OnboardingStates.Failed);
-            Assert.Equal(StepStates.Failed, (await host.LoadAsync(id)).Step(StepNames.RegisterSource).State);
+            await RealWorld.ApproveUntilAsync(host, chat, id, OnboardingState.Failed);
+            Assert.Equal(StepState.Failed, (await host.LoadAsync(id)).Step(StepNames.RegisterSource).State);
             await BotHost.EventuallyAsync(() => Task.FromResult(chat.Cards.Any(c => c.State == OnboardingStates.Failed)), "the card shows the failure");
             replies.Add(await host.SayAsync($"retry {id}"));
             await RealWorld.ApproveUntilCompletedAsync(host, chat, id);

@@ -63,7 +63,7 @@ public sealed class SlackBotHost : IAsyncDisposable
             // Only the outside world is replaced; the chat port is the real Slack adapter.
             builder.ConfigureTestServices(s =>
             {
-                foreach (var handler in world.Handlers()) s.AddSingleton(handler);
+                s.ReplaceStepHandlers(world.Handlers());
             });
         });
         _ = factory.Server; // start now: hosted services (schema, Hangfire, reconciler) run from here on
@@ -199,7 +199,7 @@ public sealed class SlackBotHost : IAsyncDisposable
     public async Task<OnboardingAggregate> LoadAsync(string id) =>
         await Store.LoadAsync(id, CancellationToken.None) ?? throw new InvalidOperationException($"No onboarding {id}.");
 
-    public async Task<IReadOnlyList<Onboarding>> OnboardingsAsync() => await Store.ListRecentAsync(100, CancellationToken.None);
+    public async Task<IReadOnlyList<OnboardingListing>> OnboardingsAsync() => await Store.ListRecentWithCurrentStepAsync(100, CancellationToken.None);
 
     /// <summary>Waits until a pending prompt for <paramref name="step"/> is shown in the card's thread.</summary>
     public async Task<FakeSlackMessage> PendingPromptAsync(string step)

@@ -47,7 +47,7 @@ public sealed partial class SlackHostTests : IAsyncLifetime
         return OnboardingId().Match(Text(reply)).Value;
     }
 
-    private async Task<string> StateAsync(string id) => (await _host.LoadAsync(id)).Onboarding.State;
+    private async Task<OnboardingState> StateAsync(string id) => (await _host.LoadAsync(id)).Onboarding.State;
 
     [Fact]
     public async Task A_connect_posts_one_card_asks_in_its_thread_and_completes_when_the_posted_buttons_are_clicked()
@@ -56,9 +56,9 @@ public sealed partial class SlackHostTests : IAsyncLifetime
 
         var clicked = new HashSet<string>();
         var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (await StateAsync(id) != OnboardingStates.Completed && DateTime.UtcNow < deadline)
+        while (await StateAsync(id) != OnboardingState.Completed && DateTime.UtcNow < deadline)
         {
-            Assert.NotEqual(OnboardingStates.Failed, await StateAsync(id));
+            Assert.NotEqual(OnboardingState.Failed, await StateAsync(id));
             foreach (var prompt in _host.PendingPrompts.Where(p => !clicked.Contains(p.Ts)))
             {
                 Assert.Equal(HttpStatusCode.OK, await _host.ClickAsync(prompt, "Approve"));
@@ -67,7 +67,7 @@ public sealed partial class SlackHostTests : IAsyncLifetime
             await Task.Delay(50);
         }
 
-        Assert.Equal(OnboardingStates.Completed, await StateAsync(id));
+        Assert.Equal(OnboardingState.Completed, await StateAsync(id));
         await BotHost.EventuallyAsync(
             () => Task.FromResult(_host.Card?.Text?.StartsWith($"Onboarding {id} of mydb: completed", StringComparison.Ordinal) == true
                                   && _host.Prompts.Count == ApprovalSteps.Length && _host.PendingPrompts.Count == 0),
@@ -116,9 +116,9 @@ public sealed partial class SlackHostTests : IAsyncLifetime
         Assert.Contains(why, answer["text"]!.GetValue<string>(), StringComparison.Ordinal);
 
         var agg = await _host.LoadAsync(id);
-        Assert.Equal(OnboardingStates.AwaitingApproval, agg.Onboarding.State);
+        Assert.Equal(OnboardingState.AwaitingApproval, agg.Onboarding.State);
         var approval = Assert.Single(agg.Approvals);
-        Assert.Equal(ApprovalStates.Pending, approval.State);
+        Assert.Equal(ApprovalState.Pending, approval.State);
         Assert.Null(approval.DecidedBy);
         Assert.True(SlackBotHost.HasButtons(_host.Slack.Messages[prompt.Ts]));
         Assert.False(_host.World.Applies.ContainsKey(StepNames.PublicAccess));
@@ -132,7 +132,7 @@ public sealed partial class SlackHostTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await _host.ClickAsync(prompt, "Reject"));
 
-        await BotHost.EventuallyAsync(async () => await StateAsync(id) == OnboardingStates.Rejected, "the onboarding is rejected");
+        await BotHost.EventuallyAsync(async () => await StateAsync(id) == OnboardingState.Rejected, "the onboarding is rejected");
         await BotHost.EventuallyAsync(
             () => Task.FromResult(!SlackBotHost.HasButtons(_host.Slack.Messages[prompt.Ts])
                                   && _host.Card?.Text?.StartsWith($"Onboarding {id} of mydb: rejected", StringComparison.Ordinal) == true),
@@ -156,11 +156,11 @@ public sealed partial class SlackHostTests : IAsyncLifetime
         Assert.All(clicks, c => Assert.Equal(HttpStatusCode.OK, c));
         var agg = await _host.LoadAsync(id);
         var decided = Assert.Single(agg.Approvals, a => a.Step == StepNames.PublicAccess);
-        Assert.Equal(ApprovalStates.Approved, decided.State);
+        Assert.Equal(ApprovalState.Approved, decided.State);
         Assert.Equal(SlackBotHost.ApproverId, decided.DecidedBy?.Id);
         Assert.Equal(1, _host.World.Applies[StepNames.PublicAccess]);
         Assert.Equal(1, _host.World.EffectCount(FakeInfrastructure.EffectOf(StepNames.PublicAccess, agg.Onboarding.Request)));
-        Assert.Equal(StepStates.AwaitingApproval, agg.Step(StepNames.SecurityGroup).State);
+        Assert.Equal(StepState.AwaitingApproval, agg.Step(StepNames.SecurityGroup).State);
         var late = await _host.Slack.WaitForCallsAsync("chat.postEphemeral", timeout: TimeSpan.FromSeconds(30));
         Assert.Contains("Nothing changed", late[^1].Body["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
@@ -183,7 +183,7 @@ public sealed partial class SlackHostTests : IAsyncLifetime
         await AssertEveryForgeryRefusedAsync("/slack/interactions", ApproveClickBody(prompt));
 
         Assert.Equal(id, Assert.Single(await _host.OnboardingsAsync()).Id);
-        Assert.Equal(ApprovalStates.Pending, Assert.Single((await _host.LoadAsync(id)).Approvals).State);
+        Assert.Equal(ApprovalState.Pending, Assert.Single((await _host.LoadAsync(id)).Approvals).State);
         Assert.False(_host.World.Applies.ContainsKey(StepNames.PublicAccess));
         Assert.DoesNotContain(_host.Slack.Calls.Skip(callsBefore), c => c.Method is "chat.postEphemeral" || c.Method.StartsWith("hooks/", StringComparison.Ordinal));
     }
@@ -232,7 +232,7 @@ public sealed partial class SlackHostTests : IAsyncLifetime
         await BotHost.EventuallyAsync(async () =>
         {
             var agg = await _host.LoadAsync(id);
-            return agg.Step(StepNames.Discover).State == StepStates.Completed && agg.Step(StepNames.PublicAccess).State == StepStates.AwaitingApproval;
+            return agg.Step(StepNames.Discover).State == StepState.Completed && agg.Step(StepNames.PublicAccess).State == StepState.AwaitingApproval;
         }, "discover completes and public-access awaits approval", TimeSpan.FromSeconds(60));
         await _host.Slack.WaitForCallsAsync("chat.postMessage", timeout: TimeSpan.FromSeconds(30));
         Assert.Empty(_host.Slack.Messages);

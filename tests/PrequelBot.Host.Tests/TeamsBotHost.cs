@@ -57,8 +57,8 @@ public sealed class TeamsBotHost : IAsyncDisposable
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(values));
             builder.ConfigureTestServices(s =>
             {
-                // The step registry takes the last registration per step: these replace AWS, PostgreSQL and Prequel.
-                foreach (var handler in world.Handlers()) s.AddSingleton(handler);
+                // These replace the AWS, PostgreSQL and Prequel handlers (the registry refuses two per step).
+                s.ReplaceStepHandlers(world.Handlers());
                 s.Configure<TeamsConnectorRetryOptions>(o => o.BaseDelay = TimeSpan.FromMilliseconds(10));
             });
         });

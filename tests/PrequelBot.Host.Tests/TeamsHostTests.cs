@@ -88,11 +88,11 @@ public sealed class TeamsHostTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(Texts((await ReplyToAsync(connect)).Body), t => t.StartsWith("Started onboarding ob-", StringComparison.Ordinal));
 
-        var onboarding = Assert.Single(await _host.State.ListRecentAsync(10, CancellationToken.None));
+        var onboarding = Assert.Single(await _host.State.ListRecentWithCurrentStepAsync(10, CancellationToken.None));
         var aggregate = (await _host.State.LoadAsync(onboarding.Id, CancellationToken.None))!;
-        Assert.Equal(OnboardingStates.Completed, aggregate.Onboarding.State);
+        Assert.Equal(OnboardingState.Completed, aggregate.Onboarding.State);
         Assert.NotEmpty(aggregate.Approvals);
-        Assert.All(aggregate.Approvals, a => Assert.Equal(ApprovalStates.Approved, a.State));
+        Assert.All(aggregate.Approvals, a => Assert.Equal(ApprovalState.Approved, a.State));
         Assert.All(aggregate.Approvals, a => Assert.Equal(TeamsBotHost.Approver.AadObjectId, a.DecidedBy?.Id));
         foreach (var approval in aggregate.Approvals) Assert.Equal(1, _world.Applies[approval.Step]);
 
@@ -140,8 +140,8 @@ public sealed class TeamsHostTests : IAsyncLifetime
         await BotHost.EventuallyAsync(() => Task.FromResult(Content(_connector.Activities[promptId])["actions"] is JsonArray { Count: 0 }),
             "the prompt loses its buttons", Patience);
         Assert.Contains(Texts(_connector.Activities[promptId]), t => t.StartsWith("Rejected by " + TeamsBotHost.Approver.Name, StringComparison.Ordinal));
-        var onboarding = Assert.Single(await _host.State.ListRecentAsync(10, CancellationToken.None));
-        Assert.Equal(OnboardingStates.Rejected, onboarding.State);
+        var onboarding = Assert.Single(await _host.State.ListRecentWithCurrentStepAsync(10, CancellationToken.None));
+        Assert.Equal(OnboardingState.Rejected, onboarding.State);
         Assert.Single(Prompts());
         Assert.Empty(_world.Effects);
     }
@@ -162,10 +162,10 @@ public sealed class TeamsHostTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(Texts((await ReplyToAsync(late)).Body), t => t.StartsWith("Nothing changed", StringComparison.Ordinal));
-        var onboardingId = Assert.Single(await _host.State.ListRecentAsync(10, CancellationToken.None)).Id;
+        var onboardingId = Assert.Single(await _host.State.ListRecentWithCurrentStepAsync(10, CancellationToken.None)).Id;
         var aggregate = (await _host.State.LoadAsync(onboardingId, CancellationToken.None))!;
-        Assert.NotEqual(OnboardingStates.Rejected, aggregate.Onboarding.State);
-        Assert.Equal(ApprovalStates.Approved, aggregate.Approvals.Single(a => a.Id == (string?)approve["approvalId"]).State);
+        Assert.NotEqual(OnboardingState.Rejected, aggregate.Onboarding.State);
+        Assert.Equal(ApprovalState.Approved, aggregate.Approvals.Single(a => a.Id == (string?)approve["approvalId"]).State);
         Assert.Contains(Texts(_connector.Activities[promptId]), t => t.StartsWith("Approved by ", StringComparison.Ordinal));
     }
 
@@ -179,7 +179,7 @@ public sealed class TeamsHostTests : IAsyncLifetime
         var clicker = who == Clicker.Stranger ? TeamsBotHost.Stranger : TeamsBotHost.Requester;
         using (await _host.PostAsync(_host.Message(TeamsBotHost.Requester, "<at>PrequelBot</at> connect mydb"), _host.ValidToken())) { }
         var (promptId, prompt) = await FirstPendingPromptAsync();
-        var onboardingId = Assert.Single(await _host.State.ListRecentAsync(10, CancellationToken.None)).Id;
+        var onboardingId = Assert.Single(await _host.State.ListRecentWithCurrentStepAsync(10, CancellationToken.None)).Id;
 
         var click = _host.Message(clicker, value: SubmitData(prompt, "Approve"), replyToId: promptId);
         using var response = await _host.PostAsync(click, _host.ValidToken());
@@ -188,8 +188,8 @@ public sealed class TeamsHostTests : IAsyncLifetime
         var reply = await ReplyToAsync(click);
         Assert.Contains(Texts(reply.Body), t => t.Contains("not allowed", StringComparison.OrdinalIgnoreCase));
         var after = (await _host.State.LoadAsync(onboardingId, CancellationToken.None))!;
-        Assert.Equal(OnboardingStates.AwaitingApproval, after.Onboarding.State);
-        Assert.All(after.Approvals, a => Assert.Equal(ApprovalStates.Pending, a.State));
+        Assert.Equal(OnboardingState.AwaitingApproval, after.Onboarding.State);
+        Assert.All(after.Approvals, a => Assert.Equal(ApprovalState.Pending, a.State));
         Assert.All(after.Approvals, a => Assert.Null(a.DecidedBy));
         var audit = await _host.State.GetAuditAsync(onboardingId, CancellationToken.None);
         Assert.Contains(audit, e => e.Action == "decision-refused" && e.Actor.Contains(clicker.AadObjectId, StringComparison.Ordinal));
@@ -308,7 +308,7 @@ public sealed class TeamsHostTests : IAsyncLifetime
 
         Assert.Same(reply, Assert.Single(_connector.Calls));
         Assert.Contains("No active or recent onboardings.", Texts(reply.Body));
-        Assert.Empty(await _host.State.ListRecentAsync(10, CancellationToken.None));
+        Assert.Empty(await _host.State.ListRecentWithCurrentStepAsync(10, CancellationToken.None));
         Assert.Empty(_world.Applies);
     }
 

@@ -37,12 +37,13 @@ public abstract class StateStoreContract
         return new OnboardingAggregate
         {
             Onboarding = ob,
-            Steps = [.. StepNames.For(true).Select((s, i) => new StepRecord { Name = s, Ordinal = i })],
+            Steps = [.. StepCatalogue.Connect.Steps.Select((s, i) => new StepRecord { Name = s.Name, Ordinal = i })],
             Approvals = [],
         };
     }
 
     private static AuditEvent Audit(string id, string action) => new(id, T0, "tester", action, "detail");
+
 
     [Fact]
     public async Task Migrating_twice_is_harmless()
@@ -62,7 +63,7 @@ public abstract class StateStoreContract
         agg.Onboarding.Facts.Source = new DatabaseFacts { InstanceIdentifier = "x", Engine = "postgres", SecurityGroupIds = ["sg-1", "sg-2"], Port = 5433 };
         agg.Onboarding.Facts.Values["k"] = "v";
 
-        await store.CreateAsync(agg, [Audit(agg.Id, "created")], CancellationToken.None);
+        await store.CreateAsync(agg.WithAudit(Audit(agg.Id, "created")), CancellationToken.None);
         var loaded = await store.LoadAsync(agg.Id, CancellationToken.None);
 
         Assert.NotNull(loaded);
@@ -76,7 +77,7 @@ public abstract class StateStoreContract
         Assert.Equal(5433, loaded.Onboarding.Facts.Source.Port);
         Assert.Equal("v", loaded.Onboarding.Facts.Values["k"]);
         Assert.Equal(T0, loaded.Onboarding.CreatedAt);
-        Assert.Equal(StepNames.For(true), loaded.Steps.Select(s => s.Name));
+        Assert.Equal(StepCatalogue.Connect.Steps.Select(s => s.Name), loaded.Steps.Select(s => s.Name));
         Assert.Null(await store.LoadAsync("ob-missing", CancellationToken.None));
     }
 
@@ -87,21 +88,21 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var agg = NewAggregate();
-        await store.CreateAsync(agg, [], CancellationToken.None);
+        await store.CreateAsync(agg, CancellationToken.None);
         var a = (await store.LoadAsync(agg.Id, CancellationToken.None))!;
         var b = (await store.LoadAsync(agg.Id, CancellationToken.None))!;
 
-        a.Step(StepNames.Discover).State = StepStates.Completed;
+        a.Step(StepNames.Discover).State = StepState.Completed;
         a.Approvals.Add(new ApprovalRecord { Id = "ap-" + Guid.NewGuid().ToString("N")[..12], OnboardingId = agg.Id, Step = StepNames.CreateReplica, Changes = ["create x"], PlanHash = "h", RequestedAt = T0, ExpiresAt = T0.AddDays(1) });
-        var first = await store.TrySaveAsync(a, a.Onboarding.Version, [Audit(agg.Id, "first")], CancellationToken.None);
-        b.Step(StepNames.Discover).State = StepStates.Failed;
-        var second = await store.TrySaveAsync(b, b.Onboarding.Version, [Audit(agg.Id, "second")], CancellationToken.None);
+        var first = await store.TrySaveAsync(a.WithAudit(Audit(agg.Id, "first")), a.Onboarding.Version, CancellationToken.None);
+        b.Step(StepNames.Discover).State = StepState.Failed;
+        var second = await store.TrySaveAsync(b.WithAudit(Audit(agg.Id, "second")), b.Onboarding.Version, CancellationToken.None);
 
         Assert.True(first);
         Assert.False(second);
         var stored = (await store.LoadAsync(agg.Id, CancellationToken.None))!;
         Assert.Equal(2, stored.Onboarding.Version);
-        Assert.Equal(StepStates.Completed, stored.Step(StepNames.Discover).State);
+        Assert.Equal(StepState.Completed, stored.Step(StepNames.Discover).State);
         Assert.Single(stored.Approvals);
         Assert.Equal(["first"], (await store.GetAuditAsync(agg.Id, CancellationToken.None)).Select(e => e.Action));
     }
@@ -111,13 +112,13 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var agg = NewAggregate();
-        await store.CreateAsync(agg, [], CancellationToken.None);
+        await store.CreateAsync(agg, CancellationToken.None);
         var copies = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => store.LoadAsync(agg.Id, CancellationToken.None)));
 
         var results = await Task.WhenAll(copies.Select((c, i) =>
         {
             c!.Onboarding.Message = $"writer {i}";
-            return store.TrySaveAsync(c, 1, [], CancellationToken.None);
+            return store.TrySaveAsync(c, 1, CancellationToken.None);
         }));
 
         Assert.Equal(1, results.Count(r => r));
@@ -128,10 +129,10 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var first = NewAggregate(db: "shared" + Guid.NewGuid().ToString("N")[..6]);
-        await store.CreateAsync(first, [], CancellationToken.None);
+        await store.CreateAsync(first, CancellationToken.None);
 
         var second = NewAggregate(db: first.Onboarding.DatabaseKey);
-        var e = await Assert.ThrowsAsync<ActiveOnboardingExistsException>(() => store.CreateAsync(second, [], CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ActiveOnboardingExistsException>(() => store.CreateAsync(second, CancellationToken.None));
 
         Assert.Equal(first.Id, e.ExistingOnboardingId);
         Assert.Null(await store.LoadAsync(second.Id, CancellationToken.None));
@@ -142,16 +143,16 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var first = NewAggregate(db: "shared" + Guid.NewGuid().ToString("N")[..6]);
-        await store.CreateAsync(first, [], CancellationToken.None);
-        first.Onboarding.State = OnboardingStates.Failed;
-        Assert.True(await store.TrySaveAsync(first, 1, [], CancellationToken.None));
+        await store.CreateAsync(first, CancellationToken.None);
+        first.Onboarding.State = OnboardingState.Failed;
+        Assert.True(await store.TrySaveAsync(first, 1, CancellationToken.None));
 
         var second = NewAggregate(db: first.Onboarding.DatabaseKey);
-        await store.CreateAsync(second, [], CancellationToken.None);
-        first.Onboarding.State = OnboardingStates.Running;
+        await store.CreateAsync(second, CancellationToken.None);
+        first.Onboarding.State = OnboardingState.Running;
 
-        await Assert.ThrowsAsync<ActiveOnboardingExistsException>(() => store.TrySaveAsync(first, 2, [], CancellationToken.None));
-        Assert.Equal(OnboardingStates.Failed, (await store.LoadAsync(first.Id, CancellationToken.None))!.Onboarding.State);
+        await Assert.ThrowsAsync<ActiveOnboardingExistsException>(() => store.TrySaveAsync(first, 2, CancellationToken.None));
+        Assert.Equal(OnboardingState.Failed, (await store.LoadAsync(first.Id, CancellationToken.None))!.Onboarding.State);
     }
 
     [Fact]
@@ -159,10 +160,10 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var agg = NewAggregate();
-        await store.CreateAsync(agg, [], CancellationToken.None);
+        await store.CreateAsync(agg, CancellationToken.None);
         var approvalId = "ap-" + Guid.NewGuid().ToString("N")[..12];
         agg.Approvals.Add(new ApprovalRecord { Id = approvalId, OnboardingId = agg.Id, Step = StepNames.PublicAccess, Changes = ["a", "b"], Note = "n", PlanHash = "h", RequestedAt = T0, ExpiresAt = T0.AddHours(1) });
-        await store.TrySaveAsync(agg, 1, [], CancellationToken.None);
+        await store.TrySaveAsync(agg, 1, CancellationToken.None);
 
         Assert.Equal(agg.Id, await store.FindOnboardingIdByApprovalAsync(approvalId, CancellationToken.None));
         Assert.Null(await store.FindOnboardingIdByApprovalAsync("ap-nope", CancellationToken.None));
@@ -176,13 +177,13 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var done = NewAggregate();
-        done.Onboarding.State = OnboardingStates.Completed;
+        done.Onboarding.State = OnboardingState.Completed;
         done.Onboarding.UpdatedAt = T0.AddHours(5);
         var active = NewAggregate();
-        await store.CreateAsync(done, [], CancellationToken.None);
-        await store.CreateAsync(active, [], CancellationToken.None);
+        await store.CreateAsync(done, CancellationToken.None);
+        await store.CreateAsync(active, CancellationToken.None);
 
-        var recent = await store.ListRecentAsync(100, CancellationToken.None);
+        var recent = await store.ListRecentWithCurrentStepAsync(100, CancellationToken.None);
         var activeIds = await store.ListActiveIdsAsync(CancellationToken.None);
 
         Assert.True(recent.ToList().FindIndex(o => o.Id == active.Id) < recent.ToList().FindIndex(o => o.Id == done.Id));
@@ -195,17 +196,17 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var first = NewAggregate();
-        await store.CreateAsync(first, [], CancellationToken.None);
-        Assert.Equal(OnboardingStates.Planning, Assert.Single(await store.ListRecentWithCurrentStepAsync(15, CancellationToken.None)).State);
+        await store.CreateAsync(first, CancellationToken.None);
+        Assert.Equal(OnboardingState.Planning, Assert.Single(await store.ListRecentWithCurrentStepAsync(15, CancellationToken.None)).State);
 
-        first.Onboarding.State = OnboardingStates.AwaitingApproval;
-        Assert.True(await store.TrySaveAsync(first, first.Onboarding.Version, [], CancellationToken.None));
+        first.Onboarding.State = OnboardingState.AwaitingApproval;
+        Assert.True(await store.TrySaveAsync(first, first.Onboarding.Version, CancellationToken.None));
         var afterSave = Assert.Single(await store.ListRecentWithCurrentStepAsync(15, CancellationToken.None));
         var second = NewAggregate();
-        await store.CreateAsync(second, [], CancellationToken.None);
+        await store.CreateAsync(second, CancellationToken.None);
         var afterCreate = await store.ListRecentWithCurrentStepAsync(15, CancellationToken.None);
 
-        Assert.Equal(OnboardingStates.AwaitingApproval, afterSave.State);
+        Assert.Equal(OnboardingState.AwaitingApproval, afterSave.State);
         Assert.Equal(new[] { first.Id, second.Id }.Order(), afterCreate.Select(l => l.Id).Order());
     }
 
@@ -216,10 +217,10 @@ public abstract class StateStoreContract
         var fresh = NewAggregate();
         var halfway = NewAggregate();
         var finished = NewAggregate();
-        foreach (var step in halfway.Steps.Take(3)) step.State = step.Ordinal == 1 ? StepStates.AlreadyInPlace : StepStates.Completed;
-        halfway.Steps[4].State = StepStates.Failed;
-        foreach (var step in finished.Steps) step.State = StepStates.Completed;
-        foreach (var agg in new[] { fresh, halfway, finished }) await store.CreateAsync(agg, [], CancellationToken.None);
+        foreach (var step in halfway.Steps.Take(3)) step.State = step.Ordinal == 1 ? StepState.AlreadyInPlace : StepState.Completed;
+        halfway.Steps[4].State = StepState.Failed;
+        foreach (var step in finished.Steps) step.State = StepState.Completed;
+        foreach (var agg in new[] { fresh, halfway, finished }) await store.CreateAsync(agg, CancellationToken.None);
 
         var listed = await store.ListRecentWithCurrentStepAsync(100, CancellationToken.None);
         var current = listed.ToDictionary(l => l.Id, l => l.CurrentStep);
@@ -228,8 +229,8 @@ public abstract class StateStoreContract
         Assert.Equal(halfway.Steps[3].Name, current[halfway.Id]);
         Assert.Equal((await store.LoadAsync(halfway.Id, CancellationToken.None))!.CurrentStep!.Name, current[halfway.Id]);
         Assert.Null(current[finished.Id]);
-        var full = await store.ListRecentAsync(100, CancellationToken.None);
-        Assert.Equal(full.Select(o => (o.Id, o.Request.DatabaseAlias, o.State, o.Requester, o.UpdatedAt)),
+        var full = await Task.WhenAll(listed.Select(l => store.LoadAsync(l.Id, CancellationToken.None)));
+        Assert.Equal(full.Select(o => (o!.Id, o.Onboarding.Request.DatabaseAlias, o.State, o.Onboarding.Requester, o.Onboarding.UpdatedAt)),
             listed.Select(l => (l.Id, l.DatabaseAlias, l.State, l.Requester, l.UpdatedAt)));
     }
 
@@ -238,7 +239,7 @@ public abstract class StateStoreContract
     {
         var store = await NewStoreAsync();
         var agg = NewAggregate();
-        await store.CreateAsync(agg, [], CancellationToken.None);
+        await store.CreateAsync(agg, CancellationToken.None);
 
         Assert.Contains(agg.Id, await store.ListChatPendingIdsAsync(CancellationToken.None));
         await store.SaveChatMessageAsync(agg.Id, "card", new StoredChatMessage(new ChatMessageRef(ChatPlatforms.Slack, "C1", "1.0001", "x"), "h1"), CancellationToken.None);
@@ -295,5 +296,15 @@ public abstract class StateStoreContract
 
         Assert.Contains("<key id=\"1\" />", store.GetDataProtectionKeys());
         Assert.DoesNotContain("<key id=\"2\" />", store.GetDataProtectionKeys());
+    }
+}
+
+/// <summary>Audit events for a save, as a transition would have appended them.</summary>
+internal static class AuditForTests
+{
+    public static OnboardingAggregate WithAudit(this OnboardingAggregate aggregate, AuditEvent e)
+    {
+        aggregate.Append(e);
+        return aggregate;
     }
 }

@@ -37,7 +37,8 @@ public sealed class FakeInfrastructure
 
     public int EffectCount(string key) => Effects.GetValueOrDefault(key);
 
-    public IEnumerable<IStepHandler> Handlers() => StepNames.All.Select(step => (IStepHandler)new Handler(this, step));
+    /// <summary>One handler per step of every catalogue.</summary>
+    public IEnumerable<IStepHandler> Handlers() => StepCatalogue.All.SelectMany(c => c.Steps).Select(step => (IStepHandler)new Handler(this, step.Name));
 
     /// <summary>The effect a step creates for a request.</summary>
     public static string EffectOf(string step, OnboardingRequest request) => step switch

@@ -22,11 +22,12 @@ public sealed class ChatOutboxLeaseTests : IDisposable
     private OnboardingUpdater Updater => _f.Services.GetRequiredService<OnboardingUpdater>();
 
     private async Task SetMessageAsync(string id, string message) =>
-        Assert.NotNull(await Updater.UpdateAsync(id, (agg, _) =>
+        Assert.NotNull((await Updater.UpdateAsync(id, agg =>
         {
+            // Not a state: the message is what the card shows, set here through the test's internals access.
             agg.Onboarding.Message = message;
-            return OnboardingUpdater.Change.Save;
-        }, CancellationToken.None));
+            return Transition.None() with { Changed = true };
+        }, CancellationToken.None)).Saved);
 
     [Fact]
     public async Task A_sync_that_finds_another_sync_running_ends_without_scheduling_a_retry()
@@ -59,7 +60,7 @@ public sealed class ChatOutboxLeaseTests : IDisposable
             await outbox.SyncAsync(id, CancellationToken.None);
         });
         // The system clock: the store compares leases with real time, and the holder's lease must not look expired.
-        outbox = new ChatOutbox(_f.Store, [platform], _f.Work, TimeProvider.System, NullLogger<ChatOutbox>.Instance);
+        outbox = new ChatOutbox(_f.Store, _f.Store, _f.Store, [platform], _f.Work, TimeProvider.System, NullLogger<ChatOutbox>.Instance);
 
         await outbox.SyncAsync(id, CancellationToken.None);
 

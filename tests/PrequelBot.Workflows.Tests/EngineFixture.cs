@@ -45,6 +45,7 @@ public sealed class EngineFixture : IDisposable
         services.AddSingleton<IStateStore>(Store = new SqliteStateStore($"Data Source={Path.Combine(_directory, "state.db")}"));
         services.AddSingleton(new StorageTopology(SingleNode: true, VolatileJobQueue: true));
         services.AddPrequelWorkflows();
+        services.AddPrequelSecrets();
         foreach (var handler in World.Handlers()) services.AddSingleton(handler);
         services.AddSingleton<IChatPlatform>(Chat);
         Services = services.BuildServiceProvider();

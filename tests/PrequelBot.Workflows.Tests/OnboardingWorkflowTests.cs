@@ -21,9 +21,9 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.Equal([StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.CreateUser, StepNames.RegisterSource], approved);
         var agg = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Completed, agg.Onboarding.State);
-        Assert.All(agg.Steps, s => Assert.Equal(StepStates.Completed, s.State));
-        Assert.Equal([.. StepNames.For(replica: false)], agg.Steps.Select(s => s.Name));
+        Assert.Equal(OnboardingState.Completed, agg.Onboarding.State);
+        Assert.All(agg.Steps, s => Assert.Equal(StepState.Completed, s.State));
+        Assert.Equal([.. StepCatalogue.Connect.For(agg.Onboarding.Request).Select(s => s.Name)], agg.Steps.Select(s => s.Name));
         Assert.Equal("src-mydb", agg.Onboarding.Facts.PrequelSourceId);
         foreach (var step in approved) Assert.Equal(1, _f.World.EffectCount(FakeInfrastructure.EffectOf(step, agg.Onboarding.Request)));
         Assert.Equal("mydb-prod", agg.Onboarding.Request.InstanceIdentifier);
@@ -75,8 +75,8 @@ public sealed class OnboardingWorkflowTests : IDisposable
         Assert.Equal(DecisionOutcome.Recorded, first.Outcome);
 
         var waiting = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Waiting, waiting.Onboarding.State);
-        Assert.Equal(StepStates.Waiting, waiting.Step(StepNames.WaitReplica).State);
+        Assert.Equal(OnboardingState.Waiting, waiting.Onboarding.State);
+        Assert.Equal(StepState.Waiting, waiting.Step(StepNames.WaitReplica).State);
         Assert.Contains("creating", waiting.Step(StepNames.WaitReplica).Detail, StringComparison.Ordinal);
         var recheck = Assert.Single(_f.Work.Pending, w => w.Kind == "step-later");
         Assert.InRange(recheck.Delay, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
@@ -84,7 +84,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         await _f.ApproveAllAsync(id);
 
         var done = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Completed, done.Onboarding.State);
+        Assert.Equal(OnboardingState.Completed, done.Onboarding.State);
         Assert.Equal("mydb-prod-prequel-replica", done.Onboarding.Facts.Target?.InstanceIdentifier);
         Assert.Equal(1, _f.World.EffectCount("replica:mydb-prod-prequel-replica"));
         Assert.Equal(1, _f.World.EffectCount("sg-rule:mydb-prod-prequel-replica"));
@@ -102,7 +102,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         for (var i = 0; i < 10; i++) await f.DrainAsync(includeDelayed: true);
 
         var agg = await f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Failed, agg.Onboarding.State);
+        Assert.Equal(OnboardingState.Failed, agg.Onboarding.State);
         Assert.Contains("gave up after waiting", agg.Step(StepNames.WaitReplica).Detail, StringComparison.Ordinal);
     }
 
@@ -115,8 +115,8 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.Equal(DecisionOutcome.Recorded, result.Outcome);
         var agg = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Rejected, agg.Onboarding.State);
-        Assert.Equal(StepStates.Rejected, agg.Step(StepNames.PublicAccess).State);
+        Assert.Equal(OnboardingState.Rejected, agg.Onboarding.State);
+        Assert.Equal(StepState.Rejected, agg.Step(StepNames.PublicAccess).State);
         Assert.Empty(_f.World.Effects);
         Assert.False(_f.World.Applies.ContainsKey(StepNames.PublicAccess));
         Assert.Equal(ApprovalStates.Rejected, Assert.Single(_f.Chat.Prompts).State);
@@ -132,7 +132,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.False(reply.IsError, reply.Text);
         var agg = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Cancelled, agg.Onboarding.State);
+        Assert.Equal(OnboardingState.Cancelled, agg.Onboarding.State);
         Assert.Equal(ApprovalStates.Cancelled, Assert.Single(_f.Chat.Prompts).State);
         var late = await _f.Decider.DecideAsync(agg.Approvals[0].Id, Approver, true, CancellationToken.None);
         Assert.Equal(DecisionOutcome.AlreadyDecided, late.Outcome);
@@ -148,7 +148,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.True(reply.IsError);
         Assert.Contains("Not allowed", reply.Text, StringComparison.Ordinal);
-        Assert.Equal(OnboardingStates.AwaitingApproval, (await _f.LoadAsync(id)).Onboarding.State);
+        Assert.Equal(OnboardingState.AwaitingApproval, (await _f.LoadAsync(id)).Onboarding.State);
     }
 
     [Fact]
@@ -158,8 +158,8 @@ public sealed class OnboardingWorkflowTests : IDisposable
         var id = await _f.ConnectAsync();
         await _f.ApproveAllAsync(id);
         var failed = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Failed, failed.Onboarding.State);
-        Assert.Equal(StepStates.Failed, failed.Step(StepNames.SecurityGroup).State);
+        Assert.Equal(OnboardingState.Failed, failed.Onboarding.State);
+        Assert.Equal(StepState.Failed, failed.Step(StepNames.SecurityGroup).State);
         Assert.Contains("failed on purpose", failed.Onboarding.Message, StringComparison.Ordinal);
         Assert.Contains($"retry {id}", failed.Onboarding.Message, StringComparison.Ordinal);
 
@@ -168,7 +168,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.False(reply.IsError, reply.Text);
         var done = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Completed, done.Onboarding.State);
+        Assert.Equal(OnboardingState.Completed, done.Onboarding.State);
         Assert.Equal(1, _f.World.EffectCount("sg-rule:mydb-prod"));
         // The approver already approved exactly this change: the retry does not ask again.
         Assert.Equal(5, _f.Chat.Prompts.Count);
@@ -193,7 +193,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         await _f.ApproveAllAsync(id);
 
-        Assert.Equal(OnboardingStates.Completed, (await _f.LoadAsync(id)).Onboarding.State);
+        Assert.Equal(OnboardingState.Completed, (await _f.LoadAsync(id)).Onboarding.State);
         Assert.Equal(3, _f.World.Applies[StepNames.NetworkAcl]);
         Assert.Equal(1, _f.World.EffectCount("acl-entry:mydb-prod"));
     }
@@ -207,7 +207,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         await _f.ApproveAllAsync(id);
 
         var agg = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Failed, agg.Onboarding.State);
+        Assert.Equal(OnboardingState.Failed, agg.Onboarding.State);
         Assert.Contains("InvalidOperationException", agg.Step(StepNames.PublicAccess).Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("transient error", agg.Onboarding.Message, StringComparison.Ordinal);
     }
@@ -223,7 +223,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.Equal(DecisionOutcome.NotAllowed, result.Outcome);
         Assert.Contains("self-approval", result.Message, StringComparison.Ordinal);
-        Assert.Equal(OnboardingStates.AwaitingApproval, (await _f.LoadAsync(id)).Onboarding.State);
+        Assert.Equal(OnboardingState.AwaitingApproval, (await _f.LoadAsync(id)).Onboarding.State);
         Assert.NotNull(_f.Chat.PendingPrompt(id));
     }
 
@@ -248,7 +248,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.Equal(DecisionOutcome.NotAllowed, result.Outcome);
         Assert.Contains("Approvals:Approvers", result.Message, StringComparison.Ordinal);
-        Assert.Equal(StepStates.AwaitingApproval, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+        Assert.Equal(StepState.AwaitingApproval, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
         Assert.Empty(_f.World.Effects);
     }
 
@@ -266,7 +266,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         Assert.Equal(DecisionOutcome.AlreadyDecided, second.Outcome);
         Assert.Contains("already approved", second.Message, StringComparison.Ordinal);
         var agg = await _f.LoadAsync(id);
-        Assert.Equal(StepStates.Completed, agg.Step(StepNames.PublicAccess).State);
+        Assert.Equal(StepState.Completed, agg.Step(StepNames.PublicAccess).State);
         Assert.Equal(1, _f.World.Applies[StepNames.PublicAccess]);
     }
 
@@ -280,8 +280,8 @@ public sealed class OnboardingWorkflowTests : IDisposable
         await _f.DrainAsync();
 
         var agg = await _f.LoadAsync(id);
-        Assert.Equal(OnboardingStates.Cancelled, agg.Onboarding.State);
-        Assert.Equal(ApprovalStates.Expired, Assert.Single(agg.Approvals).State);
+        Assert.Equal(OnboardingState.Cancelled, agg.Onboarding.State);
+        Assert.Equal(ApprovalState.Expired, Assert.Single(agg.Approvals).State);
         Assert.Contains("expired", agg.Onboarding.Message, StringComparison.Ordinal);
         Assert.Equal(ApprovalStates.Expired, Assert.Single(_f.Chat.Prompts).State);
         var late = await _f.Decider.DecideAsync(agg.Approvals[0].Id, Approver, true, CancellationToken.None);
@@ -297,7 +297,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.True(reply.IsError);
         Assert.Contains(id, reply.Text, StringComparison.Ordinal);
-        Assert.Single(await _f.Store.ListRecentAsync(10, CancellationToken.None));
+        Assert.Single(await _f.Store.ListRecentWithCurrentStepAsync(10, CancellationToken.None));
     }
 
     [Fact]
@@ -322,10 +322,10 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.Equal([StepNames.NetworkAcl, StepNames.CreateUser, StepNames.RegisterSource], approved);
         var agg = await _f.LoadAsync(id);
-        Assert.Equal(StepStates.AlreadyInPlace, agg.Step(StepNames.SecurityGroup).State);
-        Assert.Equal(StepStates.AlreadyInPlace, agg.Step(StepNames.PublicAccess).State);
+        Assert.Equal(StepState.AlreadyInPlace, agg.Step(StepNames.SecurityGroup).State);
+        Assert.Equal(StepState.AlreadyInPlace, agg.Step(StepNames.PublicAccess).State);
         Assert.Equal(0, _f.World.EffectCount("sg-rule:mydb-prod"));
-        Assert.Equal(OnboardingStates.Completed, agg.Onboarding.State);
+        Assert.Equal(OnboardingState.Completed, agg.Onboarding.State);
     }
 
     [Fact]
@@ -335,7 +335,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.True(reply.IsError);
         Assert.Contains("mydb", reply.Text, StringComparison.Ordinal);
-        Assert.Empty(await _f.Store.ListRecentAsync(10, CancellationToken.None));
+        Assert.Empty(await _f.Store.ListRecentWithCurrentStepAsync(10, CancellationToken.None));
     }
 
     [Fact]
@@ -345,7 +345,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
 
         Assert.True(reply.IsError);
         Assert.DoesNotContain('\n', reply.Text);
-        Assert.Empty(await _f.Store.ListRecentAsync(10, CancellationToken.None));
+        Assert.Empty(await _f.Store.ListRecentWithCurrentStepAsync(10, CancellationToken.None));
         Assert.Empty(_f.Work.History);
     }
 
@@ -359,7 +359,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         Assert.Contains(reply.Plan!.Steps, s => s.Name == StepNames.SecurityGroup && s.Changes.Count == 1);
         Assert.Contains("create sg-rule:mydb-prod", reply.Text, StringComparison.Ordinal);
         Assert.Empty(_f.World.Effects);
-        Assert.Empty(await _f.Store.ListRecentAsync(10, CancellationToken.None));
+        Assert.Empty(await _f.Store.ListRecentWithCurrentStepAsync(10, CancellationToken.None));
         Assert.Empty(_f.Work.History);
     }
 
@@ -396,7 +396,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         var id = await _f.ConnectAsync();
 
         Assert.Contains(_f.Work.History, w => w.Kind == "chat-later");
-        Assert.Equal(StepStates.AwaitingApproval, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+        Assert.Equal(StepState.AwaitingApproval, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
         await _f.DrainAsync();
         Assert.Single(_f.Chat.Cards);
         Assert.NotNull(_f.Chat.PendingPrompt(id));
@@ -412,7 +412,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         await _f.DrainAsync();
 
         Assert.Equal(1, redriven);
-        Assert.Equal(StepStates.AwaitingApproval, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+        Assert.Equal(StepState.AwaitingApproval, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
         Assert.NotNull(_f.Chat.PendingPrompt(id));
     }
 
@@ -433,6 +433,6 @@ public sealed class OnboardingWorkflowTests : IDisposable
         await first;
 
         Assert.Equal(1, _f.World.Applies[StepNames.PublicAccess]);
-        Assert.Equal(StepStates.Completed, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+        Assert.Equal(StepState.Completed, (await _f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
     }
 }

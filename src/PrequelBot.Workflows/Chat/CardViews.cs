@@ -14,8 +14,8 @@ public static class CardViews
             OnboardingId = ob.Id,
             Database = ob.Request.DatabaseAlias,
             Requester = ob.Requester,
-            State = ob.State,
-            Steps = [.. aggregate.Steps.OrderBy(s => s.Ordinal).Select(s => new StepView(s.Name, s.State, s.Detail))],
+            State = ob.State.Word(),
+            Steps = [.. aggregate.Steps.OrderBy(s => s.Ordinal).Select(s => new StepView(s.Name, s.State.Word(), s.Detail))],
             Message = ob.Message,
             Target = ob.Request.TargetInstanceIdentifier,
             UpdatedAt = ob.UpdatedAt,
@@ -34,16 +34,18 @@ public static class CardViews
             Step = approval.Step,
             Changes = approval.Changes,
             Note = approval.Note,
-            State = approval.State,
+            State = approval.State.Word(),
             DecidedBy = approval.DecidedBy,
             DecidedAt = approval.DecidedAt,
             ExpiresAt = approval.ExpiresAt,
+            Required = approval.Required,
+            Approvers = approval.Approvers,
         };
     }
 
     /// <summary>One line of the <c>status</c> list; the current step is shown while the onboarding is active or failed.</summary>
     public static OnboardingSummary Summary(OnboardingListing listing) =>
-        new(listing.Id, listing.DatabaseAlias, listing.State,
-            OnboardingStates.IsActive(listing.State) || listing.State == OnboardingStates.Failed ? listing.CurrentStep : null,
+        new(listing.Id, listing.DatabaseAlias, listing.State.Word(),
+            listing.State.IsActive() || listing.State == OnboardingState.Failed ? listing.CurrentStep : null,
             listing.Requester, listing.UpdatedAt);
 }

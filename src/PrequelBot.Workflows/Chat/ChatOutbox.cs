@@ -14,7 +14,9 @@ namespace PrequelBot.Workflows.Chat;
 /// outbox: a chat outage delays messages and never blocks a step; the reconciler re-drives lagging cards.
 /// </summary>
 public sealed partial class ChatOutbox(
-    IStateStore store,
+    IOnboardingStore store,
+    IChatMessageStore messages,
+    ILeaseStore leases,
     IEnumerable<IChatPlatform> platforms,
     IWorkScheduler scheduler,
     TimeProvider time,
@@ -25,10 +27,14 @@ public sealed partial class ChatOutbox(
     public static string PromptKey(string approvalId) => "prompt:" + approvalId;
 
     /// <summary>
-    /// How long one sync holds the onboarding's chat lease. A sync takes seconds; a crashed one blocks chat for at most
-    /// this long on a multi-node store (on SQLite start-up voids leases at once).
+    /// How long the onboarding's chat lease lasts without a renewal. A sync renews it every <see cref="LeaseHeartbeat"/>
+    /// while it runs (a slow platform cannot let a second sync in); a crashed one blocks chat for at most this long on a
+    /// multi-node store (on SQLite start-up voids leases at once).
     /// </summary>
     public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a running sync renews its lease: well inside <see cref="LeaseDuration"/>.</summary>
+    public static readonly TimeSpan LeaseHeartbeat = TimeSpan.FromSeconds(10);
 
     /// <summary>How many times one job syncs again because the onboarding changed while it was syncing.</summary>
     private const int MaxRounds = 5;
@@ -49,7 +55,7 @@ public sealed partial class ChatOutbox(
             if (await SyncOnceAsync(onboardingId, cancellationToken).ConfigureAwait(false) != Round.Synced) return;
             // After the release: a save whose own sync found the lease taken (and ended) is caught up here.
             var latest = await store.LoadAsync(onboardingId, cancellationToken).ConfigureAwait(false);
-            if (latest is null || latest.Onboarding.ChatVersion <= await store.GetChatSyncedVersionAsync(onboardingId, cancellationToken).ConfigureAwait(false)) return;
+            if (latest is null || latest.Onboarding.ChatVersion <= await messages.GetChatSyncedVersionAsync(onboardingId, cancellationToken).ConfigureAwait(false)) return;
         }
         scheduler.SyncChat(onboardingId); // still changing: carry on as a fresh job
     }
@@ -58,8 +64,10 @@ public sealed partial class ChatOutbox(
     {
         var owner = Ids.NewLeaseOwner();
         var lease = "chat:" + onboardingId;
-        if (!await store.TryAcquireLeaseAsync(lease, owner, time.GetUtcNow() + LeaseDuration, cancellationToken).ConfigureAwait(false))
+        if (!await leases.TryAcquireLeaseAsync(lease, owner, time.GetUtcNow() + LeaseDuration, cancellationToken).ConfigureAwait(false))
             return Round.Busy;
+        var heartbeat = new Heartbeat(LeaseHeartbeat, token => leases.TryAcquireLeaseAsync(lease, owner, time.GetUtcNow() + LeaseDuration, token), time, cancellationToken);
+        cancellationToken = heartbeat.Token;
         try
         {
             var aggregate = await store.LoadAsync(onboardingId, cancellationToken).ConfigureAwait(false);
@@ -69,23 +77,23 @@ public sealed partial class ChatOutbox(
             if (platform is null)
             {
                 LogNoPlatform(logger, onboardingId, ob.Conversation.Platform);
-                await store.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
+                await messages.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
                 return Round.Done;
             }
 
-            var messages = await store.GetChatMessagesAsync(onboardingId, cancellationToken).ConfigureAwait(false);
+            var shown = await messages.GetChatMessagesAsync(onboardingId, cancellationToken).ConfigureAwait(false);
             var card = CardViews.Card(aggregate);
             var cardHash = Hash(card with { UpdatedAt = default });
-            if (!messages.TryGetValue(CardKey, out var cardMessage))
+            if (!shown.TryGetValue(CardKey, out var cardMessage))
             {
                 var posted = await platform.PostCardAsync(ob.Conversation, card, cancellationToken).ConfigureAwait(false);
                 cardMessage = new StoredChatMessage(posted, cardHash);
-                await store.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
+                await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
             }
             else if (cardMessage.ContentHash != cardHash)
             {
                 await platform.UpdateCardAsync(cardMessage.Ref, card, cancellationToken).ConfigureAwait(false);
-                await store.SaveChatMessageAsync(onboardingId, CardKey, cardMessage with { ContentHash = cardHash }, cancellationToken).ConfigureAwait(false);
+                await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage with { ContentHash = cardHash }, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var approval in aggregate.Approvals.OrderBy(a => a.RequestedAt))
@@ -93,20 +101,20 @@ public sealed partial class ChatOutbox(
                 var prompt = CardViews.Prompt(aggregate, approval);
                 var promptHash = Hash(prompt);
                 var key = PromptKey(approval.Id);
-                if (!messages.TryGetValue(key, out var promptMessage))
+                if (!shown.TryGetValue(key, out var promptMessage))
                 {
                     // A prompt decided before it was ever shown (cancelled at once) is not worth posting.
-                    if (approval.State is ApprovalStates.Cancelled) continue;
+                    if (approval.State is ApprovalState.Cancelled) continue;
                     var posted = await platform.PostPromptAsync(ob.Conversation, cardMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
-                    await store.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, promptHash), cancellationToken).ConfigureAwait(false);
+                    await messages.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, promptHash), cancellationToken).ConfigureAwait(false);
                 }
                 else if (promptMessage.ContentHash != promptHash)
                 {
                     await platform.UpdatePromptAsync(promptMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
-                    await store.SaveChatMessageAsync(onboardingId, key, promptMessage with { ContentHash = promptHash }, cancellationToken).ConfigureAwait(false);
+                    await messages.SaveChatMessageAsync(onboardingId, key, promptMessage with { ContentHash = promptHash }, cancellationToken).ConfigureAwait(false);
                 }
             }
-            await store.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
+            await messages.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
             return Round.Synced;
         }
         catch (ChatDeliveryDelayedException e)
@@ -115,9 +123,15 @@ public sealed partial class ChatOutbox(
             scheduler.SyncChatLater(onboardingId, e.RetryAfter);
             return Round.Done;
         }
+        catch (OperationCanceledException) when (heartbeat.LeaseLost)
+        {
+            // Another sync took the lease over (this one stalled past it): it shows the latest state.
+            return Round.Done;
+        }
         finally
         {
-            await store.ReleaseLeaseAsync(lease, owner, CancellationToken.None).ConfigureAwait(false);
+            await heartbeat.DisposeAsync().ConfigureAwait(false);
+            await leases.ReleaseLeaseAsync(lease, owner, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

@@ -56,8 +56,20 @@ public sealed record ApprovalPromptView
     public ChatUser? DecidedBy { get; init; }
     public DateTimeOffset? DecidedAt { get; init; }
     public DateTimeOffset ExpiresAt { get; init; }
+    /// <summary>Distinct approvers the step needs (<c>Approvals:Steps:&lt;step&gt;:Required</c>).</summary>
+    public int Required { get; init; } = 1;
+    /// <summary>Everyone who approved so far, in order.</summary>
+    public IReadOnlyList<ChatUser> Approvers { get; init; } = [];
 
     public bool IsPending => State == ApprovalStates.Pending;
+
+    /// <summary>While a quorum is incomplete: <c>1 of 2 approvals (alex)</c>; null for single-approver prompts.</summary>
+    public string? Progress => Required > 1 && IsPending
+        ? $"{Approvers.Count} of {Required} approvals{(Approvers.Count > 0 ? $" ({string.Join(", ", Approvers.Select(a => a.DisplayName ?? a.Id))})" : "")}"
+        : null;
+
+    /// <summary>Who approved, for the decided prompt: every approver of a quorum, else the one who decided.</summary>
+    public IReadOnlyList<ChatUser> ApprovedBy => Approvers.Count > 0 ? Approvers : DecidedBy is { } by ? [by] : [];
 
     /// <summary>Plain-text rendering (fallback text).</summary>
     public string ToText()
@@ -66,9 +78,9 @@ public sealed record ApprovalPromptView
         var body = string.Join('\n', Changes.Select(c => "• " + c));
         var tail = State switch
         {
-            ApprovalStates.Pending => $"Expires {ExpiresAt:yyyy-MM-dd HH:mm} UTC.",
-            ApprovalStates.Approved or ApprovalStates.Rejected =>
-                $"{(State == ApprovalStates.Approved ? "Approved" : "Rejected")} by {DecidedBy?.DisplayName ?? DecidedBy?.Id} at {DecidedAt:yyyy-MM-dd HH:mm:ss} UTC.",
+            ApprovalStates.Pending => $"{(Progress is { } p ? p + ". " : "")}Expires {ExpiresAt:yyyy-MM-dd HH:mm} UTC.",
+            ApprovalStates.Approved => $"Approved by {string.Join(", ", ApprovedBy.Select(a => a.DisplayName ?? a.Id))} at {DecidedAt:yyyy-MM-dd HH:mm:ss} UTC.",
+            ApprovalStates.Rejected => $"Rejected by {DecidedBy?.DisplayName ?? DecidedBy?.Id} at {DecidedAt:yyyy-MM-dd HH:mm:ss} UTC.",
             ApprovalStates.Expired => "Expired without a decision.",
             _ => "Cancelled.",
         };
@@ -80,6 +92,10 @@ public sealed record ApprovalPromptView
 public sealed record OnboardingSummary(string OnboardingId, string Database, string State, string? CurrentStep, ChatUser Requester, DateTimeOffset UpdatedAt);
 
 /// <summary>The plan of <c>plan</c>: each step with its would-be changes.</summary>
-public sealed record PlanView(string Database, string Target, IReadOnlyList<PlannedStepView> Steps);
+public sealed record PlanView(string Database, string Target, IReadOnlyList<PlannedStepView> Steps)
+{
+    /// <summary>One line naming the steps that were not planned and what they need (e.g. a configured database), or null.</summary>
+    public string? Unplanned { get; init; }
+}
 
 public sealed record PlannedStepView(string Name, IReadOnlyList<string> Changes, string? Note, string? Detail, bool NeedsApproval);

@@ -1,6 +1,47 @@
 namespace PrequelBot.Workflows.Domain;
 
-/// <summary>Onboarding states as shown to users (CONTRACT §6). Stored as these words.</summary>
+/// <summary>
+/// The states of an onboarding (docs/workflow.md, "States"). Only <see cref="OnboardingAggregate"/> moves an onboarding
+/// from one to another; everything else reads them. Stored and shown as their words (<see cref="StateWords"/>).
+/// </summary>
+public enum OnboardingState { Planning, AwaitingApproval, Running, Waiting, Completed, Failed, Rejected, Cancelled }
+
+/// <summary>The states of one step. <see cref="AlreadyInPlace"/> is shown as "already in place".</summary>
+public enum StepState { Pending, AwaitingApproval, Approved, Running, Waiting, Completed, AlreadyInPlace, Failed, Rejected, Cancelled }
+
+/// <summary>The states of one approval prompt.</summary>
+public enum ApprovalState { Pending, Approved, Rejected, Expired, Cancelled }
+
+/// <summary>What the states mean for the workflow, and their words (e.g. <c>awaiting-approval</c>).</summary>
+public static class StateWords
+{
+    /// <summary>No further work will happen without a user command.</summary>
+    public static bool IsFinished(this OnboardingState state) =>
+        state is OnboardingState.Completed or OnboardingState.Failed or OnboardingState.Rejected or OnboardingState.Cancelled;
+
+    /// <summary>Holds the database: a second onboarding of the same database is refused.</summary>
+    public static bool IsActive(this OnboardingState state) => !state.IsFinished();
+
+    /// <summary>The step is over and the workflow may move past it.</summary>
+    public static bool IsDone(this StepState state) => state is StepState.Completed or StepState.AlreadyInPlace;
+
+    public static string Word(this OnboardingState state) => Kebab(state.ToString());
+
+    public static string Word(this StepState state) => Kebab(state.ToString());
+
+    public static string Word(this ApprovalState state) => Kebab(state.ToString());
+
+    /// <summary>The state a stored word names; throws for a word no version of PrequelBot wrote.</summary>
+    public static T Parse<T>(string word) where T : struct, Enum =>
+        Enum.TryParse<T>(word.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var state)
+            ? state
+            : throw new InvalidDataException($"Unknown {typeof(T).Name} '{word}'.");
+
+    private static string Kebab(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}
+
+/// <summary>Onboarding state words as cards and <c>status</c> show them (docs/workflow.md).</summary>
 public static class OnboardingStates
 {
     public const string Planning = "planning";
@@ -12,14 +53,13 @@ public static class OnboardingStates
     public const string Rejected = "rejected";
     public const string Cancelled = "cancelled";
 
-    /// <summary>No further work will happen without a user command.</summary>
+    /// <summary>Whether a shown state word means no further work will happen without a user command.</summary>
     public static bool IsFinished(string state) => state is Completed or Failed or Rejected or Cancelled;
 
-    /// <summary>Holds the database: a second <c>connect</c> of the same database is refused.</summary>
     public static bool IsActive(string state) => !IsFinished(state);
 }
 
-/// <summary>Step states. <see cref="AlreadyInPlace"/> is shown as "already in place".</summary>
+/// <summary>Step state words as cards show them.</summary>
 public static class StepStates
 {
     public const string Pending = "pending";
@@ -33,9 +73,6 @@ public static class StepStates
     public const string Rejected = "rejected";
     public const string Cancelled = "cancelled";
 
-    /// <summary>The step is over and the workflow may move past it.</summary>
-    public static bool IsDone(string state) => state is Completed or AlreadyInPlace;
-
     /// <summary>Human-readable form for cards and status.</summary>
     public static string Display(string state) => state switch
     {
@@ -45,7 +82,7 @@ public static class StepStates
     };
 }
 
-/// <summary>Approval states.</summary>
+/// <summary>Approval state words as prompts show them.</summary>
 public static class ApprovalStates
 {
     public const string Pending = "pending";

@@ -4,7 +4,7 @@ using PrequelBot.Workflows.Options;
 
 namespace PrequelBot.Workflows.Engine;
 
-/// <summary>Who may approve, reject, cancel or retry (CONTRACT §2 <c>Approvals</c>, §5).</summary>
+/// <summary>Who may approve, reject, cancel or retry, and how many approvals a step needs (docs/workflow.md, "Approvals").</summary>
 public sealed class ApprovalPolicy(IOptionsMonitor<ApprovalOptions> options)
 {
     /// <summary>Null when <paramref name="actor"/> may decide a prompt of an onboarding requested by <paramref name="requester"/>; else why not.</summary>
@@ -34,4 +34,11 @@ public sealed class ApprovalPolicy(IOptionsMonitor<ApprovalOptions> options)
         options.CurrentValue.Approvers.Any(a => string.Equals(a.Trim(), actor.Id, StringComparison.OrdinalIgnoreCase));
 
     public TimeSpan Timeout => options.CurrentValue.Timeout;
+
+    /// <summary>Distinct approvers <paramref name="step"/> needs: <c>Approvals:Steps:&lt;step&gt;:Required</c>, default 1.</summary>
+    public int RequiredApprovals(string step) =>
+        options.CurrentValue.Steps.TryGetValue(step, out var s) ? Math.Max(1, s.Required) : 1;
+
+    /// <summary>The terms of a new prompt for <paramref name="step"/> posted at <paramref name="now"/>.</summary>
+    public PromptTerms NewPromptTerms(string step, DateTimeOffset now) => new(Ids.NewApprovalId(), RequiredApprovals(step), now + Timeout);
 }

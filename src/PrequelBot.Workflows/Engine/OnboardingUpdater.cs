@@ -4,41 +4,70 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Workflows.Engine;
 
 /// <summary>
-/// Applies a change to the latest stored onboarding with compare-and-set, retrying on conflicts. The change
-/// function sees fresh state every time, so its checks ("is the step still running under my lease?") hold
-/// when the save succeeds. Every save bumps the chat version and asks the chat outbox to catch up.
+/// Every service's one way to change an onboarding: load → one transition of <see cref="OnboardingAggregate"/> → save
+/// with compare-and-set, retried on conflicts (the transition sees fresh state every time, so its checks hold when the
+/// save succeeds). After a save it runs what the transition asked for: the follow-up job, the chat catch-up, and the
+/// leave hook that erases secrets (docs/architecture.md, "One way to change an onboarding").
 /// </summary>
-public sealed class OnboardingUpdater(IStateStore store, IWorkScheduler scheduler, TimeProvider time)
+public sealed class OnboardingUpdater(IOnboardingStore store, IWorkScheduler scheduler, ISecretStore secrets, TimeProvider time)
 {
-    /// <summary>Outcome of a change function.</summary>
-    public enum Change { Save, Skip }
+    /// <summary>The saved aggregate (null when nothing was saved) and what the transition said.</summary>
+    public sealed record Result(OnboardingAggregate? Saved, Transition Transition);
 
     /// <summary>
-    /// Loads, applies <paramref name="change"/> (which may add audit events) and saves; repeats on conflict.
-    /// Returns the saved aggregate, or null when the onboarding does not exist or the change chose to skip.
+    /// Loads, applies <paramref name="transition"/> and saves; repeats on conflict. With <paramref name="quiet"/> (a lease
+    /// heartbeat) the save changes nothing chat shows, so chat is not asked to catch up.
     /// </summary>
-    public async Task<OnboardingAggregate?> UpdateAsync(string onboardingId, Func<OnboardingAggregate, List<AuditEvent>, Change> change, CancellationToken cancellationToken)
+    public async Task<Result> UpdateAsync(string onboardingId, Func<OnboardingAggregate, Transition> transition, CancellationToken cancellationToken, bool quiet = false)
     {
-        ArgumentNullException.ThrowIfNull(change);
+        ArgumentNullException.ThrowIfNull(transition);
         for (var attempt = 0; ; attempt++)
         {
-            var aggregate = await store.LoadAsync(onboardingId, cancellationToken).ConfigureAwait(false);
-            if (aggregate is null) return null;
-            var audit = new List<AuditEvent>();
-            if (change(aggregate, audit) == Change.Skip) return null;
+            var aggregate = await store.LoadAsync(onboardingId, cancellationToken);
+            if (aggregate is null) return new Result(null, Transition.None());
+            var outcome = transition(aggregate);
+            if (!outcome.Changed) return new Result(null, outcome);
             var expected = aggregate.Onboarding.Version;
             aggregate.Onboarding.UpdatedAt = time.GetUtcNow();
-            aggregate.Onboarding.ChatVersion++;
-            if (await store.TrySaveAsync(aggregate, expected, audit, cancellationToken).ConfigureAwait(false))
+            if (!quiet) aggregate.Onboarding.ChatVersion++;
+            if (await store.TrySaveAsync(aggregate, expected, cancellationToken))
             {
-                scheduler.SyncChat(onboardingId);
-                return aggregate;
+                await AfterSaveAsync(aggregate, outcome, quiet, cancellationToken);
+                return new Result(aggregate, outcome);
             }
             if (attempt >= 20) throw new InvalidOperationException($"Onboarding {onboardingId} is changing too often to save; try again.");
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * (attempt + 1))), cancellationToken);
         }
     }
 
-    public AuditEvent Audit(string onboardingId, string actor, string action, string? detail = null) =>
-        new(onboardingId, time.GetUtcNow(), actor, action, detail);
+    /// <summary>Stores a new onboarding and asks for its card and first step.</summary>
+    public async Task CreateAsync(OnboardingAggregate aggregate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        await store.CreateAsync(aggregate, cancellationToken);
+        await AfterSaveAsync(aggregate, Transition.Saved(FollowUp.RunStep), quiet: false, cancellationToken);
+    }
+
+    private async Task AfterSaveAsync(OnboardingAggregate aggregate, Transition outcome, bool quiet, CancellationToken cancellationToken)
+    {
+        var erase = aggregate.SecretsToErase;
+        aggregate.Saved();
+        // The leave hook: the onboarding ended (or a step ended after a cancel), so nothing may keep its secrets.
+        if (erase) await secrets.EraseAsync(aggregate.Id, CancellationToken.None);
+        if (!quiet) scheduler.SyncChat(aggregate.Id);
+        if (aggregate.State.IsFinished()) return;
+        var step = aggregate.CurrentStep?.Name;
+        switch (outcome.FollowUp)
+        {
+            case FollowUp.RunStep:
+                scheduler.RunStep(aggregate.Id, step ?? StepCatalogue.Of(aggregate.Onboarding.Request.Kind).Steps[^1].Name);
+                break;
+            case FollowUp.RunApprovedStep when step is not null:
+                scheduler.RunApprovedStep(aggregate.Id, step);
+                break;
+            case FollowUp.RunStepLater when step is not null:
+                scheduler.RunStepLater(aggregate.Id, step, outcome.Delay);
+                break;
+        }
+    }
 }

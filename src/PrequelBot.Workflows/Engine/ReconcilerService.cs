@@ -12,7 +12,7 @@ namespace PrequelBot.Workflows.Engine;
 /// </summary>
 public sealed partial class ReconcilerService(
     Reconciler reconciler,
-    IStateStore store,
+    ILeaseStore store,
     IOptionsMonitor<WorkflowOptions> options,
     TimeProvider time,
     ILogger<ReconcilerService> logger) : BackgroundService

@@ -43,6 +43,14 @@ public sealed partial class ApprovalOptionsValidator : IValidateOptions<Approval
             if (!ApproverId().IsMatch(options.Approvers[i]?.Trim() ?? ""))
                 failures.Add($"Approvals:Approvers:{i} must be a Slack user id (U…/W…) or a Teams AAD object id (got '{options.Approvers[i]}').");
         }
+        var steps = Domain.StepCatalogue.All.SelectMany(c => c.Steps).Where(s => s.NeedsApproval).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var (step, settings) in options.Steps)
+        {
+            if (!steps.Contains(step))
+                failures.Add($"Approvals:Steps:{step} is not a step that asks for approval (those are {string.Join(", ", steps)}).");
+            else if (settings.Required is < 1 or > 10)
+                failures.Add($"Approvals:Steps:{step}:Required must be 1–10 (got {settings.Required}).");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

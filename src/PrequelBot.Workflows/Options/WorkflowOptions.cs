@@ -1,9 +1,8 @@
 using System.ComponentModel.DataAnnotations;
-using System.Net;
 
 namespace PrequelBot.Workflows.Options;
 
-/// <summary><c>Approvals</c> section (CONTRACT §2).</summary>
+/// <summary><c>Approvals</c> section (docs/workflow.md, "Settings").</summary>
 public sealed class ApprovalOptions
 {
     public const string Section = "Approvals";
@@ -16,6 +15,16 @@ public sealed class ApprovalOptions
 
     /// <summary>An unanswered prompt expires after this; the onboarding becomes <c>cancelled</c>. Default one day.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Per-step settings, by step name (<c>Approvals:Steps:public-access:Required=2</c>).</summary>
+    public Dictionary<string, StepApprovalOptions> Steps { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary><c>Approvals:Steps:&lt;step&gt;</c>.</summary>
+public sealed class StepApprovalOptions
+{
+    /// <summary>Distinct approvers the step needs. Default 1.</summary>
+    public int Required { get; set; } = 1;
 }
 
 /// <summary>One entry of the <c>Databases</c> section: <c>Databases:&lt;alias&gt;:…</c>.</summary>
@@ -67,9 +76,6 @@ public sealed class PrequelOptions
     /// <summary>Prequel's static IPv4 addresses for this account.</summary>
     public List<string> StaticIps { get; set; } = [];
 
-    /// <summary>The static IPs, parsed (valid after start-up validation).</summary>
-    public IReadOnlyList<IPAddress> ParsedStaticIps() => [.. StaticIps.Select(s => IPAddress.Parse(s.Trim()))];
-
     public static readonly IReadOnlyList<string> SupportedApiVersions = ["2023-12-01", "2022-01-01"];
 }
 
@@ -90,8 +96,13 @@ public sealed class WorkflowOptions
     /// <summary>How long a step may wait (e.g. for a replica) before failing. Default 2 h.</summary>
     public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromHours(2);
 
-    /// <summary>How long a running step's lease lasts; a crashed worker's step is retaken after this. Default 2 min.</summary>
+    /// <summary>
+    /// How long a running step's lease lasts without a renewal; a crashed worker's step is retaken after this. Default 2 min.
+    /// </summary>
     public TimeSpan StepLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a running step renews its lease: a quarter of <see cref="StepLease"/>, so a few missed beats are survived.</summary>
+    public TimeSpan StepHeartbeat => StepLease / 4;
 
     /// <summary>Unexpected errors of one step before it fails. Default 5.</summary>
     public int MaxStepErrors { get; set; } = 5;

@@ -3,51 +3,47 @@ using PrequelBot.Workflows.Domain;
 namespace PrequelBot.Workflows.Ports;
 
 /// <summary>
-/// Durable state: onboardings with their steps and approvals, the audit trail, chat message references,
-/// encrypted secrets and the Data Protection key ring. Two implementations share one test suite:
-/// SQLite (embedded, single node) and PostgreSQL (any number of nodes).
+/// Onboardings with their steps and approvals, and the audit trail. Every method is safe to call concurrently from
+/// several workers and, with PostgreSQL, several processes.
 /// </summary>
-/// <remarks>Every method is safe to call concurrently from several workers and, with PostgreSQL, several processes.</remarks>
-public interface IStateStore
+public interface IOnboardingStore
 {
-    /// <summary>Creates or upgrades the schema. Idempotent; safe when several nodes start at once.</summary>
-    Task MigrateAsync(CancellationToken cancellationToken);
-
-    /// <summary>True when the store answers a trivial query.</summary>
-    Task<bool> PingAsync(CancellationToken cancellationToken);
-
     /// <summary>
-    /// Stores a new onboarding with its steps (version 1) and audit events, atomically.
+    /// Stores a new onboarding with its steps (version 1) and <see cref="OnboardingAggregate.NewEvents"/>, atomically.
     /// Throws <see cref="ActiveOnboardingExistsException"/> when the database already has an active onboarding.
     /// </summary>
-    Task CreateAsync(OnboardingAggregate aggregate, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken);
+    Task CreateAsync(OnboardingAggregate aggregate, CancellationToken cancellationToken);
 
     /// <summary>The onboarding with its steps and approvals, or null.</summary>
     Task<OnboardingAggregate?> LoadAsync(string onboardingId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Saves the aggregate if its stored version still equals <paramref name="expectedVersion"/> (compare-and-set),
-    /// then sets <see cref="Onboarding.Version"/> to the new version and appends <paramref name="audit"/>, atomically.
-    /// Returns false, changing nothing, when someone else saved first. Throws <see cref="ActiveOnboardingExistsException"/>
-    /// when the save would make a second active onboarding of one database.
+    /// Saves the aggregate if its stored version still equals <paramref name="expectedVersion"/> (compare-and-set), then
+    /// sets <see cref="Onboarding.Version"/> to the new version and appends <see cref="OnboardingAggregate.NewEvents"/>,
+    /// atomically. Returns false, changing nothing, when someone else saved first. Throws
+    /// <see cref="ActiveOnboardingExistsException"/> when the save would make a second active onboarding of one database.
     /// </summary>
-    Task<bool> TrySaveAsync(OnboardingAggregate aggregate, long expectedVersion, IReadOnlyList<AuditEvent> audit, CancellationToken cancellationToken);
+    Task<bool> TrySaveAsync(OnboardingAggregate aggregate, long expectedVersion, CancellationToken cancellationToken);
 
     /// <summary>The onboarding id an approval belongs to, or null.</summary>
     Task<string?> FindOnboardingIdByApprovalAsync(string approvalId, CancellationToken cancellationToken);
 
-    /// <summary>Active onboardings, then the most recently updated finished ones, up to <paramref name="limit"/> in all.</summary>
-    Task<IReadOnlyList<Onboarding>> ListRecentAsync(int limit, CancellationToken cancellationToken);
-
     /// <summary>
-    /// The same onboardings as <see cref="ListRecentAsync"/>, each with the name of its first step (by ordinal) that is
-    /// not done, or null when all are done. One query, so <c>status</c> (a hot path) loads no aggregate.
+    /// Active onboardings, then the most recently updated finished ones, up to <paramref name="limit"/> in all, each with
+    /// the name of its first step (by ordinal) that is not done. One query, so <c>status</c> (a hot path) loads no aggregate.
     /// </summary>
     Task<IReadOnlyList<OnboardingListing>> ListRecentWithCurrentStepAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>Ids of onboardings that are not finished (for the reconciler).</summary>
     Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken);
 
+    /// <summary>The audit trail of one onboarding, oldest first.</summary>
+    Task<IReadOnlyList<AuditEvent>> GetAuditAsync(string onboardingId, CancellationToken cancellationToken);
+}
+
+/// <summary>The chat outbox's records: which message shows what, and how far chat has caught up.</summary>
+public interface IChatMessageStore
+{
     /// <summary>Ids of onboardings whose chat card lags behind (<c>ChatVersion</c> &gt; the synced version).</summary>
     Task<IReadOnlyList<string>> ListChatPendingIdsAsync(CancellationToken cancellationToken);
 
@@ -57,15 +53,16 @@ public interface IStateStore
     /// <summary>The synced chat version (0 when never synced).</summary>
     Task<long> GetChatSyncedVersionAsync(string onboardingId, CancellationToken cancellationToken);
 
-    /// <summary>The audit trail of one onboarding, oldest first.</summary>
-    Task<IReadOnlyList<AuditEvent>> GetAuditAsync(string onboardingId, CancellationToken cancellationToken);
-
     /// <summary>Chat messages posted for an onboarding, by key (<c>card</c>, <c>prompt:&lt;approval-id&gt;</c>).</summary>
     Task<IReadOnlyDictionary<string, StoredChatMessage>> GetChatMessagesAsync(string onboardingId, CancellationToken cancellationToken);
 
     /// <summary>Inserts or replaces one chat message reference and the fingerprint of what it shows.</summary>
     Task SaveChatMessageAsync(string onboardingId, string key, StoredChatMessage message, CancellationToken cancellationToken);
+}
 
+/// <summary>Named leases (the chat sync of one onboarding, the reconciler), compared with the store's own clock.</summary>
+public interface ILeaseStore
+{
     /// <summary>
     /// Takes or renews a named lease until <paramref name="until"/> if it is free, expired, or already held by
     /// <paramref name="owner"/>. Returns whether <paramref name="owner"/> now holds it.
@@ -74,7 +71,11 @@ public interface IStateStore
 
     /// <summary>Releases a lease if <paramref name="owner"/> holds it.</summary>
     Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken);
+}
 
+/// <summary>Encrypted secrets and the Data Protection key ring that encrypts them (used by the storage adapter only).</summary>
+public interface ISecretRecordStore
+{
     /// <summary>Inserts or replaces an encrypted secret.</summary>
     Task PutSecretAsync(string onboardingId, string name, string protectedValue, CancellationToken cancellationToken);
 
@@ -89,6 +90,19 @@ public interface IStateStore
 
     /// <summary>Stores a Data Protection key element under its friendly name (a new key is never replaced).</summary>
     void StoreDataProtectionKey(string friendlyName, string xml);
+}
+
+/// <summary>
+/// The whole durable state, as the storage adapter implements it: SQLite (embedded, single node) and PostgreSQL (any
+/// number of nodes) share one test suite. Engine services depend on the narrow interfaces it is made of.
+/// </summary>
+public interface IStateStore : IOnboardingStore, IChatMessageStore, ILeaseStore, ISecretRecordStore
+{
+    /// <summary>Creates or upgrades the schema. Idempotent; safe when several nodes start at once.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when the store answers a trivial query.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A posted chat message and the fingerprint of the content it shows (to skip needless updates).</summary>

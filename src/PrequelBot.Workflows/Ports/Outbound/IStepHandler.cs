@@ -5,7 +5,8 @@ namespace PrequelBot.Workflows.Ports;
 /// <summary>
 /// The port through which the workflow reaches the outside world for one step (AWS, PostgreSQL, Prequel).
 /// The engine calls <see cref="PlanAsync"/>; if the plan has changes and the step needs approval it asks a
-/// person, then calls <see cref="ApplyAsync"/>, then <see cref="VerifyAsync"/>.
+/// person; just before applying it plans again from live state and calls <see cref="ApplyAsync"/> only when that plan
+/// equals the approved one, then <see cref="VerifyAsync"/> (docs/architecture.md, "Steps and handlers").
 /// </summary>
 /// <remarks>
 /// Guarantees the engine expects from every implementation:
@@ -18,11 +19,13 @@ namespace PrequelBot.Workflows.Ports;
 /// <item>Expected failures are reported as <see cref="StepResult.Failed"/> or <see cref="StepFailedException"/>
 /// with a plain message that contains no secret; any other exception is treated as transient and retried
 /// with back-off a few times before the step fails.</item>
+/// <item>Apply and Verify watch their CancellationToken: it fires when the onboarding is cancelled or the step's lease
+/// is lost. Stop at the next safe point (before a call that is not idempotent), never half-way through one.</item>
 /// </list>
 /// </remarks>
 public interface IStepHandler
 {
-    /// <summary>The step this handler implements: one of <see cref="StepNames"/>.</summary>
+    /// <summary>The step this handler implements: one of <see cref="StepNames"/>; exactly one handler per catalogue step (checked at start-up).</summary>
     string StepName { get; }
 
     /// <summary>Decides what would change. Empty <see cref="StepPlan.Changes"/> = already in place.</summary>
@@ -50,24 +53,14 @@ public sealed class StepContext
     public int Attempt { get; init; } = 1;
     /// <summary>When the step first started running (for overall timeouts of waits).</summary>
     public DateTimeOffset StartedAt { get; init; }
-    /// <summary>The plan the approver saw (empty for steps without approval).</summary>
-    public IReadOnlyList<string> ApprovedChanges { get; init; } = [];
-}
+    /// <summary>
+    /// The plan the approvers approved (null for steps without approval). Apply applies exactly this: the engine has
+    /// just re-planned from live state and found the same plan, or it would not have called Apply.
+    /// </summary>
+    public StepPlan? ApprovedPlan { get; init; }
 
-/// <summary>A step's plan: the exact, human-readable change list, or nothing (already in place).</summary>
-public sealed record StepPlan
-{
-    public IReadOnlyList<string> Changes { get; init; } = [];
-    /// <summary>Context for the approver that is not itself a change (e.g. "Prequel environment: production").</summary>
-    public string? Note { get; init; }
-    /// <summary>Why nothing changes, shown on the card (e.g. "rule sg-1: tcp 5432 from 0.0.0.0/0 already covers it").</summary>
-    public string? Detail { get; init; }
-
-    public bool HasChanges => Changes.Count > 0;
-
-    public static StepPlan Change(IEnumerable<string> changes, string? note = null) => new() { Changes = [.. changes], Note = note };
-    public static StepPlan Change(string change, string? note = null) => new() { Changes = [change], Note = note };
-    public static StepPlan AlreadyInPlace(string? detail = null) => new() { Detail = detail };
+    /// <summary>The change lines of <see cref="ApprovedPlan"/> (empty for steps without approval).</summary>
+    public IReadOnlyList<string> ApprovedChanges => ApprovedPlan?.Changes ?? [];
 }
 
 /// <summary>The outcome of Apply or Verify.</summary>

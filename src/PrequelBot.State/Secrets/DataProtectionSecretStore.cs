@@ -3,14 +3,14 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using PrequelBot.Workflows.Ports;
 
-namespace PrequelBot.Workflows.Secrets;
+namespace PrequelBot.State.Secrets;
 
 /// <summary>
 /// <see cref="ISecretStore"/> that encrypts with ASP.NET Core Data Protection before anything reaches the
 /// state store. Purpose strings bind each ciphertext to its onboarding and name, so a value copied to
 /// another row does not decrypt.
 /// </summary>
-public sealed class DataProtectionSecretStore(IDataProtectionProvider provider, IStateStore store) : ISecretStore
+public sealed class DataProtectionSecretStore(IDataProtectionProvider provider, ISecretRecordStore store) : ISecretStore
 {
     private IDataProtector Protector(string onboardingId, string name) =>
         provider.CreateProtector("PrequelBot.Secrets.v1", onboardingId, name);
@@ -29,7 +29,7 @@ public sealed class DataProtectionSecretStore(IDataProtectionProvider provider, 
 }
 
 /// <summary>Keeps the Data Protection key ring in the state store, so every node shares it.</summary>
-public sealed class StateStoreXmlRepository(IStateStore store) : IXmlRepository
+public sealed class StateStoreXmlRepository(ISecretRecordStore store) : IXmlRepository
 {
     public IReadOnlyCollection<XElement> GetAllElements() => [.. store.GetDataProtectionKeys().Select(XElement.Parse)];
 
