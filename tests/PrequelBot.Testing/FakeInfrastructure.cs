@@ -35,6 +35,15 @@ public sealed class FakeInfrastructure
     /// <summary>Signalled when Apply of a step starts.</summary>
     public ConcurrentDictionary<string, TaskCompletionSource> ApplyStarted { get; } = new();
 
+    /// <summary>
+    /// Prequel's static IPs as the fake security-group step sees them: with any, it plans one rule per IP whose
+    /// <c>{effect}:{ip}</c> is not present (e.g. added by hand in <see cref="PreExisting"/>); empty = one change for the group.
+    /// </summary>
+    public List<string> StaticIps { get; } = [];
+
+    /// <summary>How long Apply of a step takes (it watches its CancellationToken meanwhile).</summary>
+    public ConcurrentDictionary<string, TimeSpan> ApplyDurations { get; } = new();
+
     public int EffectCount(string key) => Effects.GetValueOrDefault(key);
 
     /// <summary>One handler per step of every catalogue.</summary>
@@ -54,6 +63,14 @@ public sealed class FakeInfrastructure
 
     private bool Exists(string effect) => Effects.ContainsKey(effect) || PreExisting.Contains(effect);
 
+    private StepPlan SecurityGroupPlan(string effect)
+    {
+        var missing = StaticIps.Where(ip => !Exists(effect) && !Exists($"{effect}:{ip}")).ToList();
+        return missing.Count == 0
+            ? StepPlan.AlreadyInPlace($"{effect} admits every static IP")
+            : StepPlan.Change(missing.Select(ip => $"add inbound TCP 5432 from {ip}/32 to {effect}"));
+    }
+
     private sealed class Handler(FakeInfrastructure world, string step) : IStepHandler
     {
         public string StepName => step;
@@ -66,6 +83,7 @@ public sealed class FakeInfrastructure
                 StepNames.Discover => StepPlan.Change($"Read DB instance {context.Request.InstanceIdentifier}"),
                 StepNames.WaitReplica => StepPlan.Change($"Wait until {context.Request.ReplicaId} is available"),
                 StepNames.VerifyAccess => StepPlan.Change($"Log in as {context.Request.UserName}"),
+                StepNames.SecurityGroup when world.StaticIps.Count > 0 => world.SecurityGroupPlan(effect),
                 _ when world.Exists(effect) => StepPlan.AlreadyInPlace($"{effect} exists"),
                 _ => StepPlan.Change($"create {effect}", step == StepNames.RegisterSource ? "Prequel environment: staging" : null),
             });
@@ -76,6 +94,7 @@ public sealed class FakeInfrastructure
             world.Applies.AddOrUpdate(step, 1, (_, n) => n + 1);
             world.ApplyStarted.GetOrAdd(step, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             if (world.ApplyGates.TryGetValue(step, out var gate)) await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (world.ApplyDurations.TryGetValue(step, out var duration)) await Task.Delay(duration, cancellationToken).ConfigureAwait(false);
             if (Take(world.FailuresLeft)) throw new StepFailedException($"{step} failed on purpose");
             if (Take(world.ErrorsLeft)) throw new InvalidOperationException($"{step} hit a transient error");
 

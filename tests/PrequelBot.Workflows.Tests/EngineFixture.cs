@@ -22,7 +22,12 @@ public sealed class EngineFixture : IDisposable
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "prequelbot-engine-" + Guid.NewGuid().ToString("N"));
 
-    public EngineFixture(Dictionary<string, string?>? settings = null)
+    private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider _time;
+
+    /// <param name="settings">Settings over the defaults below.</param>
+    /// <param name="realTime">Use the real clock (leases and heartbeats in real time) instead of <see cref="Clock"/>.</param>
+    public EngineFixture(Dictionary<string, string?>? settings = null, bool realTime = false)
     {
         Directory.CreateDirectory(_directory);
         var values = new Dictionary<string, string?>
@@ -35,29 +40,50 @@ public sealed class EngineFixture : IDisposable
             ["Databases:other:AdminConnectionString"] = "Host=db.internal;Username=admin;Password=not-used-here",
         };
         foreach (var (k, v) in settings ?? []) values[k] = v;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        _settings = values;
+        _time = realTime ? TimeProvider.System : Clock;
+        Services = Build();
+    }
+
+    /// <summary>
+    /// A restart: a new process on the same state file, with <paramref name="settings"/> changed; the in-memory job queue
+    /// is lost and the start-up reconciler runs. The fake world and the chat recording carry over, as real ones would.
+    /// </summary>
+    public async Task RestartAsync(Dictionary<string, string?>? settings = null)
+    {
+        foreach (var (k, v) in settings ?? []) _settings[k] = v;
+        await Services.DisposeAsync();
+        Work.Pending.Clear();
+        Services = Build();
+        await Reconciler.ReconcileAsync(startup: true, CancellationToken.None);
+    }
+
+    private ServiceProvider Build()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build();
 
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging();
-        services.AddSingleton<TimeProvider>(Clock);
+        services.AddSingleton(_time);
         services.AddSingleton<IWorkScheduler>(Work);
         services.AddSingleton<IStateStore>(Store = new SqliteStateStore($"Data Source={Path.Combine(_directory, "state.db")}"));
         services.AddSingleton(new StorageTopology(SingleNode: true, VolatileJobQueue: true));
         services.AddPrequelWorkflows();
         services.AddPrequelSecrets();
-        foreach (var handler in World.Handlers()) services.AddSingleton(handler);
+        services.ReplaceStepHandlers(World.Handlers());
         services.AddSingleton<IChatPlatform>(Chat);
-        Services = services.BuildServiceProvider();
+        var provider = services.BuildServiceProvider();
         Store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return provider;
     }
 
     public FakeInfrastructure World { get; } = new();
     public RecordingChatPlatform Chat { get; } = new();
     public ManualWorkScheduler Work { get; } = new();
     public ManualClock Clock { get; } = new();
-    public IStateStore Store { get; }
-    public ServiceProvider Services { get; }
+    public IStateStore Store { get; private set; } = null!;
+    public ServiceProvider Services { get; private set; }
 
     public IChatCommandHandler Commands => Services.GetRequiredService<IChatCommandHandler>();
     public IApprovalDecider Decider => Services.GetRequiredService<IApprovalDecider>();

@@ -60,7 +60,8 @@ public sealed partial class OnboardingAggregate
     public IReadOnlyList<AuditEvent> NewEvents => _newEvents;
 
     /// <summary>
-    /// Set when the onboarding ended, or a step ended after it was cancelled: the secrets it held must go. The engine
+    /// Set when the onboarding ended for good (completed, rejected, cancelled), or a step ended after it was cancelled:
+    /// the secrets it held must go. The engine
     /// erases them once after the save (the one leave hook, docs/architecture.md).
     /// </summary>
     public bool SecretsToErase { get; private set; }
@@ -111,12 +112,15 @@ public sealed partial class OnboardingAggregate
 
     private static string Name(ChatUser user) => user.DisplayName ?? user.Id;
 
-    /// <summary>The one way an onboarding ends: its final state and message, and its secrets go.</summary>
+    /// <summary>
+    /// The one way an onboarding ends: its final state and message, and its secrets go, except after a failure, which
+    /// <c>retry</c> resumes (the step after the failed one may still need the stored password).
+    /// </summary>
     private void Leave(OnboardingState state, string message)
     {
         Onboarding.State = state;
         Onboarding.Message = message;
-        SecretsToErase = true;
+        if (state != OnboardingState.Failed) SecretsToErase = true;
     }
 
     /// <summary>The one way a step run ends: its final state and detail, the lease released.</summary>
