@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace PrequelBot.Aws;
 
-/// <summary><c>Aws</c> section (CONTRACT §2). Credentials are never configured here: the AWS SDK default chain supplies them.</summary>
+/// <summary><c>Aws</c> section (README, "Settings"). Credentials are never configured here: the AWS SDK default chain supplies them.</summary>
 public sealed class AwsOptions
 {
     public const string Section = "Aws";

@@ -19,7 +19,7 @@ internal static partial class MessageText
                 text = text.Replace(mention.Text, " ", StringComparison.Ordinal);
             }
         }
-        // A leading mention whose entity did not come along (some clients) is ignored too (CONTRACT §4).
+        // A leading mention whose entity did not come along (some clients) is ignored too (README, "The command language").
         text = LeadingMention().Replace(text, " ");
         text = WebUtility.HtmlDecode(text).Replace('\u00A0', ' ');
         return Whitespace().Replace(text, " ").Trim();

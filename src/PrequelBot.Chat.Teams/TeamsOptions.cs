@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace PrequelBot.Chat.Teams;
 
 /// <summary>
-/// Configuration section <c>Teams</c> (CONTRACT §2). The integration is configured when <see cref="AppId"/> and
+/// Configuration section <c>Teams</c> (README, "Settings"). The integration is configured when <see cref="AppId"/> and
 /// <see cref="AppPassword"/> are both set; missing values are not an error, present-but-invalid URLs stop start-up.
 /// </summary>
 public sealed class TeamsOptions

@@ -6,7 +6,7 @@ namespace PrequelBot.Commands;
 /// </summary>
 public static class CommandParser
 {
-    /// <summary>What <c>help</c> shows: every command and option with its default (CONTRACT §4).</summary>
+    /// <summary>What <c>help</c> shows: every command and option with its default (README, "The command language").</summary>
     public static string HelpText { get; } =
         """
         PrequelBot connects an Amazon RDS/Aurora PostgreSQL database to Prequel as a source.

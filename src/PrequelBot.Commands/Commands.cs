@@ -1,6 +1,6 @@
 namespace PrequelBot.Commands;
 
-/// <summary>A command typed by a user after <c>/prequel</c> in Slack or in a Teams message (CONTRACT §4).</summary>
+/// <summary>A command typed by a user after <c>/prequel</c> in Slack or in a Teams message (README, "The command language").</summary>
 public abstract record BotCommand;
 
 /// <summary><c>connect &lt;db&gt; [options]</c>: start an onboarding of the database alias <paramref name="Database"/>.</summary>
@@ -29,7 +29,7 @@ public sealed record TableName(string Schema, string Table)
 
 /// <summary>
 /// Options shared by <c>connect</c> and <c>plan</c>, already validated. Values the user left out are null
-/// or take the CONTRACT §4 defaults that need no outside knowledge (<c>--schemas public</c>,
+/// or take the defaults of the README, "The command language" that need no outside knowledge (<c>--schemas public</c>,
 /// <c>--user prequel_reader</c>). Defaults that depend on the database (replica id, replica class,
 /// source name) are resolved by the workflow.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace PrequelBot.Commands;
 
 /// <summary>
-/// Validators for every name a user can type (CONTRACT §4). Each <c>…Problem</c> method returns null when the
+/// Validators for every name a user can type (README, "The command language"). Each <c>…Problem</c> method returns null when the
 /// value is valid, otherwise a short lower-case phrase naming the broken rule ("must start with a letter"),
 /// meant to follow the name in an error message. Each <c>Is…</c> method is the same check as a bool.
 /// </summary>

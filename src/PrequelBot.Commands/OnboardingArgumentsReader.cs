@@ -1,7 +1,7 @@
 namespace PrequelBot.Commands;
 
 /// <summary>
-/// Reads the arguments of <c>connect</c> and <c>plan</c>: one database name and the options of CONTRACT §4,
+/// Reads the arguments of <c>connect</c> and <c>plan</c>: one database name and the options of the README, "The command language",
 /// in any order, as <c>--option value</c> or <c>--option=value</c>. Every value is validated here.
 /// </summary>
 internal sealed class OnboardingArgumentsReader

@@ -11,7 +11,7 @@ namespace Microsoft.AspNetCore.Builder;
 public static class HostingExtensions
 {
     /// <summary>
-    /// Reads the root <c>appsettings.json</c> (CONTRACT §1) when the content root has none (e.g. run from another
+    /// Reads the root <c>appsettings.json</c> (README, first lines) when the content root has none (e.g. run from another
     /// directory or under a test host): the copy next to the binary, with the lowest precedence, so environment
     /// variables and <c>--Section:Key=value</c> still override it.
     /// </summary>

@@ -12,7 +12,7 @@ public sealed record NewPrequelSource(string Name, string Host, int Port, string
 /// <summary>A source as Prequel lists it.</summary>
 public sealed record PrequelSource(string Id, string Name, bool? IsReachable = null);
 
-/// <summary>Builds the create body for the configured <c>Prequel:ApiVersion</c> (CONTRACT §7).</summary>
+/// <summary>Builds the create body for the configured <c>Prequel:ApiVersion</c> (docs/workflow.md and the README step table).</summary>
 public static class PrequelSourceBody
 {
     public const string Nested = "2023-12-01";

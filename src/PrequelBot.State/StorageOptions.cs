@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace PrequelBot.State;
 
-/// <summary><c>Storage</c> section (CONTRACT §2).</summary>
+/// <summary><c>Storage</c> section (README, "Settings").</summary>
 public sealed class StorageOptions
 {
     public const string Section = "Storage";

@@ -12,11 +12,6 @@ public sealed class RecheckBackoff(Random random)
     public RecheckBackoff() : this(Random.Shared) { }
 
     /// <param name="attempt">1 for the first re-check.</param>
-    public TimeSpan Delay(int attempt)
-    {
-        var exponent = Math.Clamp(attempt - 1, 0, 8);
-        var baseSeconds = Math.Min(Initial.TotalSeconds * Math.Pow(2, exponent), Cap.TotalSeconds);
-        var factor = 1 - Jitter + 2 * Jitter * random.NextDouble();
-        return TimeSpan.FromSeconds(baseSeconds * factor);
-    }
+    /// <remarks>The engine's one back-off (<see cref="PrequelBot.Workflows.Engine.Backoff"/>) with the re-check bounds.</remarks>
+    public TimeSpan Delay(int attempt) => PrequelBot.Workflows.Engine.Backoff.Delay(attempt, Initial, Cap, random);
 }

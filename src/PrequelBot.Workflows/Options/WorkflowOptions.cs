@@ -58,7 +58,7 @@ public sealed class DatabasesOptions
     }
 }
 
-/// <summary><c>Prequel</c> section (CONTRACT §2). Shared: AWS steps need the static IPs, the Prequel client the rest.</summary>
+/// <summary><c>Prequel</c> section (README, "Settings"). Shared: AWS steps need the static IPs, the Prequel client the rest.</summary>
 public sealed class PrequelOptions
 {
     public const string Section = "Prequel";
