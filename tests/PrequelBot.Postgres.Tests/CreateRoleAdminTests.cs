@@ -92,7 +92,7 @@ public sealed class CreateRoleAdminTests
         var onboard = new Onboard(adminConnectionString, db.NewRoleName());
         // Created by a superuser: a CREATEROLE admin holds no ADMIN OPTION on it.
         await db.ExecuteAsync($"CREATE USER \"{onboard.User}\" PASSWORD 'OldPasswordFromAnEarlierOnboarding1'");
-        var version = int.Parse((string)(await db.ScalarAsync("SHOW server_version_num"))!, System.Globalization.CultureInfo.InvariantCulture);
+        var version = await db.ServerVersionAsync();
 
         if (version >= 160000)
         {

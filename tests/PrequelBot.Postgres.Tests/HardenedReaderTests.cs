@@ -25,9 +25,6 @@ public sealed class HardenedReaderTests
         return connection;
     }
 
-    private static async Task<int> ServerVersionAsync(TestDatabase db) =>
-        int.Parse((string)(await db.ScalarAsync("SHOW server_version_num"))!, System.Globalization.CultureInfo.InvariantCulture);
-
     [Fact]
     public async Task As_the_reader_a_temp_table_fails_in_its_default_transaction()
     {
@@ -67,7 +64,7 @@ public sealed class HardenedReaderTests
 
         Assert.True(result.Outcome == Workflows.Ports.StepOutcome.Done, result.Message);
         Assert.Contains("a temp table and a table are refused in its default transaction (read-only)", result.Message, StringComparison.Ordinal);
-        var version = await ServerVersionAsync(db);
+        var version = await db.ServerVersionAsync();
         if (version < 160000)
         {
             Assert.Contains($"it can still create large objects: PostgreSQL {version / 10000} allows lo_from_bytea in a read-only transaction (16+ refuses it)",

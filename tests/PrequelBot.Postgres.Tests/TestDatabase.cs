@@ -71,6 +71,10 @@ public sealed class TestDatabase : IAsyncDisposable
         return await cmd.ExecuteScalarAsync();
     }
 
+    /// <summary><c>server_version_num</c> of the test server, e.g. 150018.</summary>
+    public async Task<int> ServerVersionAsync() =>
+        int.Parse((string)(await ScalarAsync("SHOW server_version_num"))!, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Connection string for <paramref name="user"/> with <paramref name="password"/> to this database.</summary>
     public string ConnectionStringFor(string user, string password) =>
         new NpgsqlConnectionStringBuilder(AdminConnectionString) { Username = user, Password = password, Pooling = false }.ConnectionString;
