@@ -20,9 +20,11 @@ public static class PostgresUserServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions();
         services.AddLogging();
-        // DatabasesOptions is bound by the host; a present-but-invalid AdminConnectionString fails start-up naming its key.
+        // DatabasesOptions is bound by the host; a present-but-invalid AdminConnectionString, TableCreators or
+        // ReaderStatementTimeout fails start-up naming its key.
         services.AddOptions<DatabasesOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, AdminConnectionStringValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, ReaderOptionsValidator>());
         services.TryAddSingleton<AdminConnectionSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateUserStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, VerifyAccessStepHandler>());

@@ -81,7 +81,10 @@ public sealed class RealAdaptersTests : IAsyncLifetime
         }
         await using var insert = new NpgsqlCommand("INSERT INTO public.customers VALUES (3, 'Mallory')", reader);
         var refused = await Assert.ThrowsAsync<PostgresException>(() => insert.ExecuteNonQueryAsync());
-        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, refused.SqlState);
+        // Read-only is only the role's default: with it turned off, privileges still refuse every write.
+        await using (var off = new NpgsqlCommand("SET default_transaction_read_only = off", reader)) await off.ExecuteNonQueryAsync();
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, (await Assert.ThrowsAsync<PostgresException>(() => insert.ExecuteNonQueryAsync())).SqlState);
         await using var create = new NpgsqlCommand("CREATE TABLE sales.sneaky (id int)", reader);
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, (await Assert.ThrowsAsync<PostgresException>(() => create.ExecuteNonQueryAsync())).SqlState);
 
@@ -98,39 +101,32 @@ public sealed class RealAdaptersTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_second_connect_refuses_to_reuse_a_source_whose_password_it_rotated_and_retry_recreates_it()
+    public async Task A_second_connect_asks_nothing_changes_nothing_and_the_sources_password_still_logs_in()
     {
         var chat = new RecordingChatPlatform(BotHost.TestPlatform);
         await using var host = new BotHost(_world.Settings(BotHost.Sqlite(_directory)), world: null, chat);
         var first = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
         await RealWorld.ApproveUntilCompletedAsync(host, chat, first);
+        var password = _world.Prequel.PostedPassword()!;
 
         var second = (await host.SayAsync(_world.ConnectCommand)).StartedOnboardingId!;
-        await RealWorld.ApproveUntilAsync(host, chat, second, OnboardingState.Failed);
+        await RealWorld.ApproveUntilCompletedAsync(host, chat, second);
 
-        var failed = await host.LoadAsync(second);
-        foreach (var step in new[] { StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl })
+        var again = await host.LoadAsync(second);
+        Assert.DoesNotContain(chat.Prompts, p => p.OnboardingId == second);
+        foreach (var step in new[] { StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.NetworkAcl, StepNames.CreateUser, StepNames.RegisterSource })
         {
-            Assert.Equal((step, StepState.AlreadyInPlace), (step, failed.Step(step).State));
+            Assert.Equal((step, StepState.AlreadyInPlace), (step, again.Step(step).State));
         }
-        Assert.Equal(StepState.Failed, failed.Step(StepNames.RegisterSource).State);
-        Assert.Contains("still uses the old one", failed.Onboarding.Message, StringComparison.Ordinal);
+        Assert.Contains("checked through the admin connection", again.Step(StepNames.VerifyAccess).Detail, StringComparison.Ordinal);
+        Assert.Equal(1, _world.Prequel.Posts);
         Assert.Single(await _world.DedicatedGroupsAsync());
         Assert.Equal(2, (await _world.IngressAsync()).SelectMany(p => p.Ipv4Ranges).Count());
         Assert.Equal(2 * RealWorld.StaticIps.Length, (await _world.AclEntriesAsync()).Count);
-        Assert.Equal(1, _world.Prequel.Posts);
-
-        // The operator deletes the stale source in Prequel, then retries: the source is recreated with the new password.
-        lock (_world.Prequel.Sources) _world.Prequel.Sources.Clear();
-        var retry = await host.SayAsync($"retry {second}");
-        Assert.False(retry.IsError, retry.Text);
-        await RealWorld.ApproveUntilCompletedAsync(host, chat, second);
-
-        var source = Assert.Single(_world.Prequel.Sources);
-        Assert.Equal(2, _world.Prequel.Posts);
-        var password = source.Body["source"]!["postgres"]!["password_auth"]!["password"]!.GetValue<string>();
+        // Prequel's source keeps working: the role's password was not touched.
         await using var reader = new NpgsqlConnection(_world.Source.ConnectionStringFor(_world.Source.ReaderRole, password));
         await reader.OpenAsync();
-        Assert.Null(await host.Services.GetRequiredService<IStateStore>().GetSecretAsync(second, SecretNames.UserPassword, CancellationToken.None));
+        await using var select = new NpgsqlCommand($"SELECT count(*) FROM {SourceDatabase.Tables[0]}", reader);
+        Assert.True((long)(await select.ExecuteScalarAsync())! > 0);
     }
 }

@@ -33,6 +33,9 @@ public sealed class CreateUserStepHandlerTests
         Assert.Equal(
         [
             $"CREATE USER \"{onboard.User}\" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '********'",
+            $"COMMENT ON ROLE \"{onboard.User}\" IS 'PrequelBot read-only user for database \"{db.Name}\" (onboarding {onboard.OnboardingId})'",
+            $"ALTER ROLE \"{onboard.User}\" SET default_transaction_read_only = on",
+            $"ALTER ROLE \"{onboard.User}\" SET idle_in_transaction_session_timeout = '15min'",
             $"GRANT USAGE ON SCHEMA \"public\" TO \"{onboard.User}\"",
             $"GRANT USAGE ON SCHEMA \"sales\" TO \"{onboard.User}\"",
             $"GRANT SELECT ON ALL TABLES IN SCHEMA \"public\" TO \"{onboard.User}\"",
@@ -119,7 +122,7 @@ public sealed class CreateUserStepHandlerTests
     [InlineData("DROP TABLE public.customers")]
     [InlineData("CREATE TABLE public.intruder (id int)")]
     [InlineData("CREATE TABLE sales.intruder (id int)")]
-    public async Task Every_write_attempt_as_the_new_user_is_refused(string write)
+    public async Task Every_write_attempt_as_the_new_user_is_refused_even_after_it_turns_its_read_only_default_off(string write)
     {
         await using var db = await SalesDatabaseAsync();
         var onboard = new Onboard(db.AdminConnectionString, db.NewRoleName(), ["public", "sales"]);
@@ -128,9 +131,13 @@ public sealed class CreateUserStepHandlerTests
         await user.OpenAsync();
 
         await using var cmd = new NpgsqlCommand(write, user);
-        var error = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+        var readOnly = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+        // The role can change its own default: privileges are what really stop it.
+        await using (var off = new NpgsqlCommand("SET default_transaction_read_only = off", user)) await off.ExecuteNonQueryAsync();
+        var privilege = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
 
-        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+        Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, readOnly.SqlState);
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, privilege.SqlState);
     }
 
     [Theory]
@@ -193,21 +200,24 @@ public sealed class CreateUserStepHandlerTests
     }
 
     [Fact]
-    public async Task Existing_role_without_a_stored_password_gets_a_new_one()
+    public async Task A_plain_existing_role_is_reused_and_keeps_its_password()
     {
         await using var db = await SalesDatabaseAsync();
         var onboard = new Onboard(db.AdminConnectionString, db.NewRoleName());
         await db.ExecuteAsync($"CREATE USER \"{onboard.User}\" PASSWORD 'OldPasswordFromAnEarlierOnboarding1'");
 
         var plan = await onboard.CreateUser.PlanAsync(onboard.Context(StepNames.CreateUser), CancellationToken.None);
-        await onboard.CreateUser.ApplyAsync(onboard.Context(StepNames.CreateUser), CancellationToken.None);
+        var result = await onboard.CreateUser.ApplyAsync(onboard.Context(StepNames.CreateUser), CancellationToken.None);
 
-        Assert.Contains(plan.Changes, c => c.StartsWith($"ALTER USER \"{onboard.User}\"", StringComparison.Ordinal) && c.EndsWith("PASSWORD '********'", StringComparison.Ordinal));
-        Assert.Contains("password is ROTATED", plan.Note, StringComparison.Ordinal);
-        var password = await onboard.StoredPasswordAsync();
-        Assert.NotEqual("OldPasswordFromAnEarlierOnboarding1", password);
-        await using var user = new NpgsqlConnection(db.ConnectionStringFor(onboard.User, password!));
+        Assert.Equal(StepOutcome.Done, result.Outcome);
+        Assert.DoesNotContain(plan.Changes, c => c.Contains("PASSWORD", StringComparison.Ordinal));
+        Assert.Contains("its password is not changed", plan.Note, StringComparison.Ordinal);
+        Assert.Equal(0, onboard.Secrets.Puts);
+        Assert.False(onboard.Facts.Values.ContainsKey(FactKeys.UserPasswordSet));
+        await using var user = new NpgsqlConnection(db.ConnectionStringFor(onboard.User, "OldPasswordFromAnEarlierOnboarding1"));
         await user.OpenAsync();
+        await using var select = new NpgsqlCommand("SELECT count(*) FROM public.customers", user);
+        Assert.Equal(1L, await select.ExecuteScalarAsync());
     }
 
     [Theory]

@@ -65,4 +65,35 @@ public sealed class RegistrationTests
         Assert.Equal("Databases:orders:AdminConnectionString is not a valid Npgsql connection string", error.Failures.Single());
         Assert.DoesNotContain("very-secret", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_table_creator_that_is_not_an_identifier_fails_validation_naming_the_key()
+    {
+        using var services = Build(o => o.Entries["orders"] = new DatabaseOptions { TableCreators = ["flyway", "Migrator; DROP"] });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<DatabasesOptions>>().Value);
+
+        Assert.StartsWith("Databases:orders:TableCreators:1 must be lower case", error.Failures.Single(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:01:00")]
+    [InlineData("30.00:00:00")]
+    public void A_reader_statement_timeout_that_is_not_positive_or_too_long_fails_validation(string value)
+    {
+        using var services = Build(o => o.Entries["orders"] = new DatabaseOptions { ReaderStatementTimeout = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<DatabasesOptions>>().Value);
+
+        Assert.StartsWith("Databases:orders:ReaderStatementTimeout must be a positive duration", error.Failures.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Valid_reader_settings_pass_validation()
+    {
+        using var services = Build(o => o.Entries["orders"] = new DatabaseOptions { TableCreators = ["flyway"], ReaderStatementTimeout = TimeSpan.FromHours(1) });
+
+        Assert.Equal(["flyway"], services.GetRequiredService<IOptions<DatabasesOptions>>().Value.Entries["orders"].TableCreators);
+    }
 }

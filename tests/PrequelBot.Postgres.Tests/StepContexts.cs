@@ -9,7 +9,9 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Postgres.Tests;
 
 /// <summary>Builds handlers and contexts for one onboarding of alias <c>mydb</c>.</summary>
-public sealed class Onboard(string adminConnectionString, string user, IReadOnlyList<string>? schemas = null, IReadOnlyList<TableName>? tables = null)
+public sealed class Onboard(
+    string adminConnectionString, string user, IReadOnlyList<string>? schemas = null, IReadOnlyList<TableName>? tables = null,
+    IReadOnlyList<string>? tableCreators = null, TimeSpan? statementTimeout = null)
 {
     public const string Alias = "mydb";
 
@@ -33,7 +35,12 @@ public sealed class Onboard(string adminConnectionString, string user, IReadOnly
         get
         {
             var options = new DatabasesOptions();
-            options.Entries[Alias] = new DatabaseOptions { AdminConnectionString = adminConnectionString };
+            options.Entries[Alias] = new DatabaseOptions
+            {
+                AdminConnectionString = adminConnectionString,
+                TableCreators = [.. tableCreators ?? []],
+                ReaderStatementTimeout = statementTimeout,
+            };
             return new AdminConnectionSource(Options.Create(options));
         }
     }
@@ -48,6 +55,9 @@ public sealed class Onboard(string adminConnectionString, string user, IReadOnly
         Request = Request,
         Facts = Facts,
     };
+
+    /// <summary>A second <c>connect</c> of the same database: a new onboarding id, nothing stored, the same settings.</summary>
+    public Onboard Again() => new(adminConnectionString, user, schemas, tables, tableCreators, statementTimeout);
 
     public Task<string?> StoredPasswordAsync() => Secrets.GetAsync(OnboardingId, SecretNames.UserPassword, CancellationToken.None);
 }

@@ -62,6 +62,19 @@ public sealed class TestDatabase : IAsyncDisposable
         await cmd.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Runs a query as the superuser in this database and returns the first column of the first row.</summary>
+    public async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        return await cmd.ExecuteScalarAsync();
+    }
+
+    /// <summary><c>server_version_num</c> of the test server, e.g. 150018.</summary>
+    public async Task<int> ServerVersionAsync() =>
+        int.Parse((string)(await ScalarAsync("SHOW server_version_num"))!, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Connection string for <paramref name="user"/> with <paramref name="password"/> to this database.</summary>
     public string ConnectionStringFor(string user, string password) =>
         new NpgsqlConnectionStringBuilder(AdminConnectionString) { Username = user, Password = password, Pooling = false }.ConnectionString;

@@ -103,12 +103,10 @@ public sealed class VerifyAccessStepHandlerTests
         await using var _ = db;
         var refused = new NpgsqlConnectionStringBuilder(db.AdminConnectionString) { Port = 1, Timeout = 3 }.ConnectionString;
         var moved = new Onboard(refused, onboard.User);
-        await moved.Secrets.PutAsync(moved.OnboardingId, SecretNames.UserPassword, (await onboard.StoredPasswordAsync())!, CancellationToken.None);
 
-        var result = await moved.VerifyAccess.ApplyAsync(moved.Context(StepNames.VerifyAccess), CancellationToken.None);
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => moved.VerifyAccess.ApplyAsync(moved.Context(StepNames.VerifyAccess), CancellationToken.None));
 
-        Assert.Equal(StepOutcome.Failed, result.Outcome);
-        Assert.Contains("Connection refused by 127.0.0.1:1", result.Message, StringComparison.Ordinal);
+        Assert.Contains("Connection refused by 127.0.0.1:1", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -118,16 +116,14 @@ public sealed class VerifyAccessStepHandlerTests
         await using var _ = db;
         var elsewhere = new NpgsqlConnectionStringBuilder(db.AdminConnectionString) { Database = "no_such_db_here" }.ConnectionString;
         var moved = new Onboard(elsewhere, onboard.User);
-        await moved.Secrets.PutAsync(moved.OnboardingId, SecretNames.UserPassword, (await onboard.StoredPasswordAsync())!, CancellationToken.None);
 
-        var result = await moved.VerifyAccess.ApplyAsync(moved.Context(StepNames.VerifyAccess), CancellationToken.None);
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => moved.VerifyAccess.ApplyAsync(moved.Context(StepNames.VerifyAccess), CancellationToken.None));
 
-        Assert.Equal(StepOutcome.Failed, result.Outcome);
-        Assert.Contains("Database no_such_db_here does not exist", result.Message, StringComparison.Ordinal);
+        Assert.Contains("Database no_such_db_here does not exist", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Missing_stored_password_fails_with_advice()
+    public async Task Without_a_stored_password_the_same_privileges_are_checked_through_the_admin_connection()
     {
         var (db, onboard) = await OnboardedAsync();
         await using var _ = db;
@@ -135,7 +131,34 @@ public sealed class VerifyAccessStepHandlerTests
 
         var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
 
+        Assert.True(result.Outcome == StepOutcome.Done, result.Message);
+        Assert.Contains("checked through the admin connection", result.Message, StringComparison.Ordinal);
+        Assert.Contains("public: 3 tables, sales: 2 tables readable", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Through_the_admin_connection_a_write_privilege_still_fails_verification()
+    {
+        var (db, onboard) = await OnboardedAsync();
+        await using var _ = db;
+        await db.ExecuteAsync($"GRANT UPDATE ON sales.y TO \"{onboard.User}\"");
+        var again = onboard.Again();
+
+        var result = await again.VerifyAccess.ApplyAsync(again.Context(StepNames.VerifyAccess), CancellationToken.None);
+
         Assert.Equal(StepOutcome.Failed, result.Outcome);
-        Assert.Contains("No stored password", result.Message, StringComparison.Ordinal);
+        Assert.Contains("can write to sales.y", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_role_that_does_not_exist_fails_verification_with_advice()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var onboard = new Onboard(db.AdminConnectionString, db.NewRoleName());
+
+        var result = await onboard.VerifyAccess.ApplyAsync(onboard.Context(StepNames.VerifyAccess), CancellationToken.None);
+
+        Assert.Equal(StepOutcome.Failed, result.Outcome);
+        Assert.Contains("does not exist: retry so create-user creates it", result.Message, StringComparison.Ordinal);
     }
 }

@@ -6,21 +6,23 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Postgres.Users;
 
 /// <summary>
-/// <c>create-user</c>: creates (or reuses) the read-only role on the writer through
-/// <c>Databases:&lt;alias&gt;:AdminConnectionString</c>, grants USAGE and SELECT, and sets default privileges
-/// so tables created later are readable too.
+/// <c>create-user</c>: creates (or reuses, when that is safe) the read-only role on the writer through
+/// <c>Databases:&lt;alias&gt;:AdminConnectionString</c>, hardens it with role settings, grants USAGE and SELECT, and,
+/// for whole schemas, sets default privileges for every table creator so tables created later are readable too.
 /// </summary>
 /// <remarks>
-/// Idempotent: every statement is derived from the current catalog, so a re-run issues only what is missing.
-/// The password is stored in <see cref="ISecretStore"/> before it is set on the role and reused on every
-/// re-run; it is sent as a SCRAM-SHA-256 verifier, never in clear, and never logged or shown.
+/// Idempotent: every statement is derived from the current catalog, so a re-run issues only what is missing, and a
+/// second <c>connect</c> of a connected database finds everything in place. A role it creates is marked with a comment
+/// naming the database and onboarding (docs/postgres.md). An existing role's password is never changed. A new role's
+/// password is stored in <see cref="ISecretStore"/> before it is set and reused on every re-run; it is sent as a
+/// SCRAM-SHA-256 verifier, never in clear, and never logged or shown.
 /// </remarks>
 public sealed partial class CreateUserStepHandler(
     AdminConnectionSource adminConnections,
     ISecretStore secrets,
     ILogger<CreateUserStepHandler> logger) : IStepHandler
 {
-    /// <summary>Facts value naming the user whose password was set from the stored secret in this onboarding.</summary>
+    /// <summary>Facts value naming the user this onboarding created (with the stored password).</summary>
     public const string PasswordSetKey = FactKeys.UserPasswordSet;
 
     public string StepName => StepNames.CreateUser;
@@ -28,44 +30,75 @@ public sealed partial class CreateUserStepHandler(
     public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var spec = ReadOnlyUserSpec.From(context.Request);
-        var admin = adminConnections.Get(context.Request.DatabaseAlias);
-        await using var connection = await OpenAdminAsync(admin, cancellationToken);
-        var state = await ReadOnlyUserInspector.InspectAsync(connection, spec, cancellationToken);
-        var needsPassword = await NeedsPasswordAsync(context, spec, state, cancellationToken);
-        var statements = ReadOnlyUserStatements.Build(spec, state, needsPassword ? ReadOnlyUserStatements.MaskedPassword : null);
+        var (spec, admin) = Prepare(context);
+        await using var connection = await AdminConnectionSource.OpenAsync(admin, cancellationToken);
+        var state = await ReadOnlyUserInspector.InspectAsync(connection, spec, context.OnboardingId, cancellationToken);
+        if (state.Origin == RoleOrigin.ThisOnboarding && !context.IsPreview)
+        {
+            // A re-run after a crash between CREATE and saving facts: the role and the stored password are this onboarding's.
+            context.Facts.Values[PasswordSetKey] = spec.UserName;
+        }
+        var statements = ReadOnlyUserStatements.Build(spec, state, context.OnboardingId);
         if (statements.Count == 0)
         {
-            return StepPlan.AlreadyInPlace($"role {spec.UserName} exists without superuser/createrole/createdb, with USAGE, SELECT and default privileges on {string.Join(", ", spec.Schemas)}");
+            return StepPlan.AlreadyInPlace(
+                $"role {spec.UserName} is in place: read-only by default, USAGE and SELECT on {string.Join(", ", spec.Schemas)}" +
+                (spec.WholeSchemas ? $", default privileges for {string.Join(", ", state.TableCreators)}" : string.Empty) +
+                "; its password is unchanged");
         }
-        var note = "Tables created later in " + string.Join(", ", spec.Schemas) + " become readable too (default privileges)";
+        return StepPlan.Change(statements, Note(spec, state));
+    }
+
+    private static string Note(ReadOnlyUserSpec spec, ReadOnlyUserState state)
+    {
+        var notes = new List<string>();
+        notes.Add(spec.WholeSchemas
+            ? $"Tables created later in {string.Join(", ", spec.Schemas)} by {string.Join(", ", state.TableCreators)} become readable too (default privileges)"
+            : "Only the listed tables are granted; tables created later are not readable (no default privileges with --tables)");
         if (state.OwnersOutOfReach.Count > 0)
         {
-            note += $"; the admin is not a member of {string.Join(", ", state.OwnersOutOfReach)}, so tables those roles create later need a manual GRANT";
+            notes.Add($"the admin cannot act for {string.Join(", ", state.OwnersOutOfReach)}, so tables those roles create later need a manual GRANT");
         }
+        if (state.TemporaryMemberships.Count > 0)
+        {
+            notes.Add($"the admin joins {string.Join(", ", state.TemporaryMemberships)} only for this transaction and leaves again at its end");
+        }
+        notes.Add($"The role is read-only by default ({ReaderHardening.ReadOnlyDefault} = on) and idle transactions end after 15 minutes");
         if (state.Role is not null)
         {
-            note += $"; role {spec.UserName} already exists and is reused";
-            if (needsPassword && await secrets.GetAsync(context.OnboardingId, SecretNames.UserPassword, cancellationToken) is null)
-            {
-                note += "; its password is ROTATED, so anything still using the old one (e.g. an earlier Prequel source) must be updated";
-            }
+            notes.Add($"role {spec.UserName} already exists and is reused" +
+                (state.Origin is RoleOrigin.ThisDatabase or RoleOrigin.ThisOnboarding ? " (PrequelBot created it for this database)" : " (a plain role: no members, memberships, owned objects or privileges beyond SELECT/USAGE)") +
+                "; its password is not changed");
         }
-        return StepPlan.Change(statements, note + ".");
+        return string.Join("; ", notes) + ".";
     }
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var spec = ReadOnlyUserSpec.From(context.Request);
-        var admin = adminConnections.Get(context.Request.DatabaseAlias);
-        await using var connection = await OpenAdminAsync(admin, cancellationToken);
+        var (spec, admin) = Prepare(context);
+        await using var connection = await AdminConnectionSource.OpenAsync(admin, cancellationToken);
 
         for (var attempt = 1; ; attempt++)
         {
-            var state = await ReadOnlyUserInspector.InspectAsync(connection, spec, cancellationToken);
+            var state = await ReadOnlyUserInspector.InspectAsync(connection, spec, context.OnboardingId, cancellationToken);
+            var planned = ReadOnlyUserStatements.Build(spec, state, context.OnboardingId);
+            if (planned.Count == 0)
+            {
+                if (state.Origin == RoleOrigin.ThisOnboarding)
+                {
+                    context.Facts.Values[PasswordSetKey] = spec.UserName;
+                }
+                return StepResult.Done($"Read-only user {spec.UserName} was already in place.");
+            }
+            if (context.ApprovedChanges.Count > 0 && !planned.SequenceEqual(context.ApprovedChanges, StringComparer.Ordinal))
+            {
+                // Apply exactly what was approved: the live state moved, so the approver must see the new change.
+                LogPlanChanged(context.OnboardingId, spec.UserName);
+                return StepResult.Failed($"The database changed since the create-user plan was approved, so nothing was applied. Retry {context.OnboardingId} to see and approve the new plan.");
+            }
             string? passwordLiteral = null;
-            if (await NeedsPasswordAsync(context, spec, state, cancellationToken))
+            if (state.Role is null)
             {
                 var password = await secrets.GetAsync(context.OnboardingId, SecretNames.UserPassword, cancellationToken);
                 if (password is null)
@@ -77,7 +110,7 @@ public sealed partial class CreateUserStepHandler(
                 }
                 passwordLiteral = PgLiteral.Quote(ScramSha256Verifier.Compute(password));
             }
-            var statements = ReadOnlyUserStatements.Build(spec, state, passwordLiteral);
+            var statements = ReadOnlyUserStatements.Build(spec, state, context.OnboardingId, passwordLiteral);
             try
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -103,44 +136,26 @@ public sealed partial class CreateUserStepHandler(
                 throw new StepFailedException("The admin connection points at a read-only server: create-user must run on the writer.", e);
             }
 
-            context.Facts.Values[PasswordSetKey] = spec.UserName;
+            if (state.Role is null)
+            {
+                context.Facts.Values[PasswordSetKey] = spec.UserName;
+            }
             LogApplied(context.OnboardingId, spec.UserName, statements.Count, admin.Host, admin.Database);
-            return StepResult.Done(statements.Count == 0
-                ? $"Read-only user {spec.UserName} was already in place."
-                : $"Read-only user {spec.UserName} can read {string.Join(", ", spec.Schemas)} ({statements.Count} statements applied).");
+            return StepResult.Done($"Read-only user {spec.UserName} can read {string.Join(", ", spec.Schemas)} ({statements.Count} statements applied).");
         }
     }
 
-    private async Task<bool> NeedsPasswordAsync(StepContext context, ReadOnlyUserSpec spec, ReadOnlyUserState state, CancellationToken cancellationToken)
+    private (ReadOnlyUserSpec Spec, NpgsqlConnectionStringBuilder Admin) Prepare(StepContext context)
     {
-        if (state.Role is null)
-        {
-            return true;
-        }
-        var stored = await secrets.GetAsync(context.OnboardingId, SecretNames.UserPassword, cancellationToken);
-        return stored is null
-            || !context.Facts.Values.TryGetValue(PasswordSetKey, out var setFor)
-            || !string.Equals(setFor, spec.UserName, StringComparison.Ordinal);
-    }
-
-    private static async Task<NpgsqlConnection> OpenAdminAsync(NpgsqlConnectionStringBuilder admin, CancellationToken cancellationToken)
-    {
-        var connection = new NpgsqlConnection(admin.ConnectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            return connection;
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            await connection.DisposeAsync();
-            var reason = ConnectionFailureClassifier.Classify(e, admin.Host ?? "?", admin.Port, admin.Database ?? "postgres", admin.Username ?? "?");
-            throw new StepFailedException($"Cannot connect with the admin connection: {reason}", e);
-        }
+        var spec = ReadOnlyUserSpec.From(context.Request, adminConnections.Options(context.Request.DatabaseAlias));
+        return (spec, adminConnections.Get(context.Request.DatabaseAlias));
     }
 
     [LoggerMessage(LogLevel.Information, "Generated and stored a new password for user {User} of onboarding {OnboardingId}")]
     private partial void LogPasswordGenerated(string onboardingId, string user);
+
+    [LoggerMessage(LogLevel.Warning, "create-user for onboarding {OnboardingId}: the plan for user {User} changed since it was approved; nothing applied")]
+    private partial void LogPlanChanged(string onboardingId, string user);
 
     [LoggerMessage(LogLevel.Information, "Role {User} appeared concurrently for onboarding {OnboardingId}; re-inspecting")]
     private partial void LogRoleRace(string onboardingId, string user);

@@ -1,5 +1,6 @@
 using PrequelBot.Commands;
 using PrequelBot.Workflows.Domain;
+using PrequelBot.Workflows.Options;
 
 namespace PrequelBot.Postgres.Users;
 
@@ -14,9 +15,16 @@ public sealed record ReadOnlyUserSpec
     public required IReadOnlyList<string> Schemas { get; init; }
     /// <summary>Empty = every table of <see cref="Schemas"/>.</summary>
     public required IReadOnlyList<TableName> Tables { get; init; }
+    /// <summary><c>Databases:&lt;alias&gt;:TableCreators</c>: roles whose future tables must be readable (whole schemas only).</summary>
+    public IReadOnlyList<string> TableCreators { get; init; } = [];
+    /// <summary><c>Databases:&lt;alias&gt;:ReaderStatementTimeout</c>: the reader's statement_timeout, when set.</summary>
+    public TimeSpan? StatementTimeout { get; init; }
+
+    /// <summary>True when the reader gets whole schemas (no <c>--tables</c>): only then are default privileges set.</summary>
+    public bool WholeSchemas => Tables.Count == 0;
 
     /// <summary>Validates the request's names (<see cref="Workflows.Ports.StepFailedException"/> on the first bad one).</summary>
-    public static ReadOnlyUserSpec From(OnboardingRequest request)
+    public static ReadOnlyUserSpec From(OnboardingRequest request, DatabaseOptions? database = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var user = PgIdentifier.Validate(request.UserName, "user");
@@ -42,7 +50,23 @@ public sealed record ReadOnlyUserSpec
         {
             schemas.Add(OnboardingOptions.DefaultSchema);
         }
-        return new ReadOnlyUserSpec { UserName = user, Schemas = schemas, Tables = [.. request.Tables.Distinct()] };
+        var creators = new List<string>();
+        foreach (var creator in database?.TableCreators ?? [])
+        {
+            var name = PgIdentifier.Validate(creator?.Trim(), "TableCreators role");
+            if (!creators.Contains(name, StringComparer.Ordinal))
+            {
+                creators.Add(name);
+            }
+        }
+        return new ReadOnlyUserSpec
+        {
+            UserName = user,
+            Schemas = schemas,
+            Tables = [.. request.Tables.Distinct()],
+            TableCreators = creators,
+            StatementTimeout = database?.ReaderStatementTimeout,
+        };
     }
 
     public string QuotedUser => PgIdentifier.Quote(UserName);

@@ -35,6 +35,16 @@ public sealed class DatabaseOptions
 
     /// <summary>Npgsql connection string of a role that may CREATE ROLE and GRANT on the source (writer). A secret.</summary>
     public string? AdminConnectionString { get; set; }
+
+    /// <summary>
+    /// Extra roles whose future tables the reader must be able to read (e.g. a migration role that owns no table yet).
+    /// Default privileges are always set for the admin role and for every owner of tables in the granted schemas.
+    /// Default: none. PostgreSQL identifiers (validated at start-up by the PostgreSQL adapter).
+    /// </summary>
+    public List<string> TableCreators { get; set; } = [];
+
+    /// <summary>Optional <c>statement_timeout</c> set on the reader role (e.g. <c>01:00:00</c>). Default: none.</summary>
+    public TimeSpan? ReaderStatementTimeout { get; set; }
 }
 
 /// <summary>The <c>Databases</c> section: alias → settings. Aliases are matched case-insensitively.</summary>
