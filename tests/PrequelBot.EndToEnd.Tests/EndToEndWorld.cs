@@ -271,10 +271,20 @@ public sealed class EndToEndWorld : IAsyncDisposable
     }
 
     /// <summary>Logs in as the new role and tries to INSERT; returns the SQLSTATE (null when the insert worked).</summary>
-    public async Task<string?> InsertAsAsync(string password, string? source = null)
+    /// <summary>
+    /// Tries an INSERT as the reader and returns the SQLSTATE (null if it succeeded). By default it runs in the role's
+    /// default transaction (read-only: 25006); <paramref name="afterLeavingReadOnly"/> first switches that default off,
+    /// so only the missing privilege refuses it (42501).
+    /// </summary>
+    public async Task<string?> InsertAsAsync(string password, string? source = null, bool afterLeavingReadOnly = false)
     {
         await using var connection = new NpgsqlConnection(ConnectionAs(password, source));
         await connection.OpenAsync();
+        if (afterLeavingReadOnly)
+        {
+            await using var leave = new NpgsqlCommand("SET default_transaction_read_only = off", connection);
+            await leave.ExecuteNonQueryAsync();
+        }
         await using var command = new NpgsqlCommand("INSERT INTO public.orders VALUES (2, 'written by the reader')", connection);
         try
         {

@@ -168,11 +168,12 @@ public sealed class OnboardingDriver(EndToEndWorld world)
         Assert.Equal(world.User, created.Body["source"]?["postgres"]?["password_auth"]?["username"]?.GetValue<string>());
         var password = world.Prequel.PostedPassword(world.Prequel.PostedBodies.Count - 1)!;
 
-        // PostgreSQL: exactly one role, no privileges beyond reading: SELECT works, INSERT is refused (42501).
+        // PostgreSQL: exactly one role, no privileges beyond reading: SELECT works, INSERT is refused: read-only default transaction (25006), and without it no privilege (42501).
         var role = await world.RoleAsync(sourceConnectionString);
         Assert.Equal((false, false, false, true, 1), (role.Super, role.CreateDb, role.CreateRole, role.CanLogin, role.Count));
         Assert.Equal(1, await world.CountOrdersAsAsync(password, sourceConnectionString));
-        Assert.Equal("42501", await world.InsertAsAsync(password, sourceConnectionString));
+        Assert.Equal("25006", await world.InsertAsAsync(password, sourceConnectionString));
+        Assert.Equal("42501", await world.InsertAsAsync(password, sourceConnectionString, afterLeavingReadOnly: true));
 
         // The channel: one card and one prompt per approved step delivered; the card ends completed.
         Assert.Equal(1, channel.CardPostCount());
