@@ -3,8 +3,8 @@ using PrequelBot.Aws.Rds;
 namespace PrequelBot.Aws.Network;
 
 /// <summary>
-/// The resource whose VPC security groups the security-group step extends: an RDS DB instance here
-/// (ModifyDBInstance); an Aurora cluster would implement it with DescribeDBClusters/ModifyDBCluster.
+/// The resource whose VPC security groups the security-group step extends: an RDS DB instance (ModifyDBInstance) or an
+/// Aurora cluster, whose members take their groups from it (ModifyDBCluster).
 /// </summary>
 /// <remarks>
 /// AWS replaces the whole list on modify (docs/aws.md), so <see cref="AddAsync"/> re-reads the current groups right
@@ -43,6 +43,35 @@ public sealed class RdsInstanceSecurityGroups(IRdsClient rds, string instanceIde
         }
         IReadOnlyList<string> wanted = [.. current, groupId];
         var modified = await rds.SetVpcSecurityGroupsAsync(instanceIdentifier, wanted, cancellationToken).ConfigureAwait(false);
+        return modified.SecurityGroupIds.Count > 0 ? modified.SecurityGroupIds : wanted;
+    }
+}
+
+/// <summary>
+/// An Aurora cluster's VPC security groups. Its member instances use the cluster's groups, so the dedicated group is added
+/// here (ModifyDBCluster <c>VpcSecurityGroupIds</c> = current + new, see docs/aws.md and
+/// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html), never per instance.
+/// </summary>
+public sealed class RdsClusterSecurityGroups(IRdsClient rds, string clusterIdentifier) : ISecurityGroupHolder
+{
+    public string Name => clusterIdentifier;
+
+    public async Task<IReadOnlyList<string>> CurrentGroupsAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await rds.DescribeDBClusterAsync(clusterIdentifier, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"No Aurora cluster named {clusterIdentifier}");
+        return cluster.SecurityGroupIds;
+    }
+
+    public async Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var current = await CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
+        if (current.Contains(groupId, StringComparer.Ordinal))
+        {
+            return current;
+        }
+        IReadOnlyList<string> wanted = [.. current, groupId];
+        var modified = await rds.SetClusterVpcSecurityGroupsAsync(clusterIdentifier, wanted, cancellationToken).ConfigureAwait(false);
         return modified.SecurityGroupIds.Count > 0 ? modified.SecurityGroupIds : wanted;
     }
 }
