@@ -71,8 +71,8 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         IReadOnlyList<SubnetRoute> routes;
         try
         {
-            var subnets = await DiscoverStepHandler.SubnetIdsAsync(aws.Rds, instance, cancellationToken).ConfigureAwait(false);
-            routes = await AwsStepSupport.RoutesAsync(aws, instance.VpcId, subnets, cancellationToken).ConfigureAwait(false);
+            instance = await DiscoverStepHandler.WithNetworkAsync(aws.Rds, instance, cancellationToken).ConfigureAwait(false);
+            routes = await AwsStepSupport.RoutesAsync(aws, instance.VpcId, instance.SubnetIds, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonServiceException e)
         {
@@ -80,7 +80,10 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         }
         if (InternetRoutes.Problem(instance.Identifier, instance.SubnetGroupName, instance.VpcId, routes) is { } problem)
         {
-            throw new StepFailedException(problem);
+            // An Aurora instance lives in its cluster's DB subnet group: --replica-subnet-group does not apply there.
+            throw new StepFailedException(instance.ClusterIdentifier is null ? problem : problem.Replace(
+                "Use --replica with --replica-subnet-group <a DB subnet group in", $"Give Aurora cluster {instance.ClusterIdentifier}'s DB subnet group a subnet in", StringComparison.Ordinal)
+                .Replace("whose subnets route to an internet gateway>, or add such a route", "that routes to an internet gateway, or add such a route", StringComparison.Ordinal));
         }
         return routes;
     }
