@@ -111,6 +111,14 @@ internal static class AuroraDiscovery
         return facts with { SubnetRoutes = await AwsStepSupport.RoutesAsync(aws, vpcId, subnetIds, cancellationToken).ConfigureAwait(false) };
     }
 
+    /// <summary>A reader's facts: its own id, state, endpoint, class and public flag; the cluster's network as read for the writer.</summary>
+    public static DatabaseFacts ReaderFacts(DatabaseFacts writer, RdsDbInstance reader, ClusterFacts cluster) => writer with
+    {
+        InstanceIdentifier = reader.Identifier, Status = reader.Status, EndpointAddress = reader.EndpointAddress,
+        Port = reader.EndpointPort ?? cluster.Port, InstanceClass = reader.InstanceClass ?? writer.InstanceClass,
+        PubliclyAccessible = reader.PubliclyAccessible, AvailabilityZone = reader.AvailabilityZone, EngineVersion = reader.EngineVersion ?? writer.EngineVersion,
+    };
+
     /// <summary>
     /// What discover and <c>plan</c> show: the cluster, its writer and readers, and which instance Prequel will use (with
     /// the warning when that is the writer).

@@ -78,12 +78,9 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         {
             throw AwsStepSupport.Translate(e, "DescribeRouteTables", logger);
         }
-        if (InternetRoutes.Problem(instance.Identifier, instance.SubnetGroupName, instance.VpcId, routes) is { } problem)
+        if (InternetRoutes.Problem(instance.Identifier, instance.SubnetGroupName, instance.VpcId, routes, instance.ClusterIdentifier) is { } problem)
         {
-            // An Aurora instance lives in its cluster's DB subnet group: --replica-subnet-group does not apply there.
-            throw new StepFailedException(instance.ClusterIdentifier is null ? problem : problem.Replace(
-                "Use --replica with --replica-subnet-group <a DB subnet group in", $"Give Aurora cluster {instance.ClusterIdentifier}'s DB subnet group a subnet in", StringComparison.Ordinal)
-                .Replace("whose subnets route to an internet gateway>, or add such a route", "that routes to an internet gateway, or add such a route", StringComparison.Ordinal));
+            throw new StepFailedException(problem);
         }
         return routes;
     }
