@@ -34,17 +34,8 @@ public sealed class RdsInstanceSecurityGroups(IRdsClient rds, string instanceIde
         return instance.SecurityGroupIds;
     }
 
-    public async Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken)
-    {
-        var current = await CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
-        if (current.Contains(groupId, StringComparer.Ordinal))
-        {
-            return current;
-        }
-        IReadOnlyList<string> wanted = [.. current, groupId];
-        var modified = await rds.SetVpcSecurityGroupsAsync(instanceIdentifier, wanted, cancellationToken).ConfigureAwait(false);
-        return modified.SecurityGroupIds.Count > 0 ? modified.SecurityGroupIds : wanted;
-    }
+    public Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken) =>
+        SecurityGroupLists.AddAsync(this, groupId, async wanted => (await rds.SetVpcSecurityGroupsAsync(instanceIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
 }
 
 /// <summary>
@@ -63,15 +54,22 @@ public sealed class RdsClusterSecurityGroups(IRdsClient rds, string clusterIdent
         return cluster.SecurityGroupIds;
     }
 
-    public async Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken) =>
+        SecurityGroupLists.AddAsync(this, groupId, async wanted => (await rds.SetClusterVpcSecurityGroupsAsync(clusterIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
+}
+
+/// <summary>current + new, sent only when the group is missing (AWS replaces the whole list on modify).</summary>
+internal static class SecurityGroupLists
+{
+    public static async Task<IReadOnlyList<string>> AddAsync(ISecurityGroupHolder holder, string groupId, Func<IReadOnlyList<string>, Task<IReadOnlyList<string>>> set, CancellationToken cancellationToken)
     {
-        var current = await CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
+        var current = await holder.CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
         if (current.Contains(groupId, StringComparer.Ordinal))
         {
             return current;
         }
         IReadOnlyList<string> wanted = [.. current, groupId];
-        var modified = await rds.SetClusterVpcSecurityGroupsAsync(clusterIdentifier, wanted, cancellationToken).ConfigureAwait(false);
-        return modified.SecurityGroupIds.Count > 0 ? modified.SecurityGroupIds : wanted;
+        var modified = await set(wanted).ConfigureAwait(false);
+        return modified.Count > 0 ? modified : wanted;
     }
 }
