@@ -22,13 +22,14 @@ public static class CommandParser
         Options of connect and plan:
           --replica                      create a read replica and expose it instead of the database
           --replica-class <class>        replica instance class, e.g. db.t4g.medium (default: the source's class)
-          --replica-id <id>              replica identifier (default: <instance>-prequel-replica)
+          --replica-id <id>              replica identifier (default: <instance>-prequel-replica; Aurora: <cluster>-prequel-reader)
           --replica-subnet-group <name>  DB subnet group for the replica, in the source's VPC (default: the source's)
           --schemas <s1,s2>              schemas to share (default: public, or the schemas of --tables)
           --tables <schema.table,...>    share only these tables (default: every table of the schemas)
           --user <name>                  read-only PostgreSQL role to create (default: prequel_reader)
           --source-name <name>           Prequel source name, spaces allowed, no quotes (default: <db>)
           --security-group <sg-id>       put the rules on this group of the target (default: a dedicated group)
+          --reader <instance-id>         Aurora only: use this existing reader of the cluster (default: the writer)
         Options also work as --option=value. PostgreSQL names are lower case: [a-z_][a-z0-9_]{0,62}.
         Onboarding ids look like ob-7k2m9q.
 

@@ -14,7 +14,7 @@ internal static class CommandUsage
 
     private const string OnboardingOptionsUsage =
         "[--replica] [--replica-class <class>] [--replica-id <id>] [--replica-subnet-group <name>] [--schemas <s1,s2>] "
-        + "[--tables <schema.table,...>] [--user <name>] [--source-name <name>] [--security-group <sg-id>]";
+        + "[--tables <schema.table,...>] [--user <name>] [--source-name <name>] [--security-group <sg-id>] [--reader <instance-id>]";
 
     public static string For(string command) => command switch
     {

@@ -53,6 +53,9 @@ public sealed record OnboardingOptions
     /// <summary><c>--security-group</c>: put the Prequel rules on this existing group of the target; null = a dedicated group.</summary>
     public string? SecurityGroupId { get; init; }
 
+    /// <summary><c>--reader</c>: Aurora only, use this existing reader instance of the cluster as the target; null = the writer (or the new reader with <c>--replica</c>).</summary>
+    public string? Reader { get; init; }
+
     /// <summary><c>--schemas</c>, distinct, in the order given; never empty.</summary>
     public IReadOnlyList<string> Schemas { get; init; } = [DefaultSchema];
 

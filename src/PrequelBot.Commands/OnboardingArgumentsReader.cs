@@ -15,8 +15,9 @@ internal sealed class OnboardingArgumentsReader
     public const string Tables = "--tables";
     public const string User = "--user";
     public const string SourceName = "--source-name";
+    public const string Reader = "--reader";
 
-    private static readonly string[] KnownOptions = [Replica, ReplicaClass, ReplicaId, ReplicaSubnetGroup, Schemas, Tables, User, SourceName, SecurityGroup];
+    private static readonly string[] KnownOptions = [Replica, ReplicaClass, ReplicaId, ReplicaSubnetGroup, Schemas, Tables, User, SourceName, SecurityGroup, Reader];
 
     private readonly string _verb;
     private readonly IReadOnlyList<string> _words;
@@ -29,6 +30,7 @@ internal sealed class OnboardingArgumentsReader
     private string? _replicaId;
     private string? _replicaSubnetGroup;
     private string? _securityGroup;
+    private string? _reader;
     private List<string>? _schemas;
     private List<TableName>? _tables;
     private string? _user;
@@ -73,6 +75,11 @@ internal sealed class OnboardingArgumentsReader
         {
             var option = _replicaClass is not null ? ReplicaClass : _replicaId is not null ? ReplicaId : ReplicaSubnetGroup;
             return $"{option} only applies to a read replica: add --replica. Usage: {Usage}";
+        }
+
+        if (_replica && _reader is not null)
+        {
+            return $"{Reader} and {Replica} exclude each other: --reader uses an existing Aurora reader, --replica adds a new one. Usage: {Usage}";
         }
 
         return CheckTablesAgainstSchemas();
@@ -135,6 +142,7 @@ internal sealed class OnboardingArgumentsReader
             ReplicaId => SetReplicaId(value),
             ReplicaSubnetGroup => SetReplicaSubnetGroup(value),
             SecurityGroup => SetSecurityGroup(value),
+            Reader => SetReader(value),
             Schemas => SetSchemas(TakeListContinuation(value)),
             Tables => SetTables(TakeListContinuation(value)),
             User => SetUser(value),
@@ -197,6 +205,19 @@ internal sealed class OnboardingArgumentsReader
         }
 
         _replicaId = name;
+        return null;
+    }
+
+    private string? SetReader(string value)
+    {
+        var name = value.ToLowerInvariant();
+        var problem = Identifiers.RdsInstanceIdentifierProblem(name);
+        if (problem is not null)
+        {
+            return $"Invalid {Reader} '{CommandTokenizer.Shorten(value)}': it {problem} (RDS DB instance identifier rules).";
+        }
+
+        _reader = name;
         return null;
     }
 
@@ -349,6 +370,7 @@ internal sealed class OnboardingArgumentsReader
             User = _user ?? OnboardingOptions.DefaultUser,
             SourceName = _sourceName,
             SecurityGroupId = _securityGroup,
+            Reader = _reader,
         };
     }
 }

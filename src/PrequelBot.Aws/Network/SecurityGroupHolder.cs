@@ -3,8 +3,8 @@ using PrequelBot.Aws.Rds;
 namespace PrequelBot.Aws.Network;
 
 /// <summary>
-/// The resource whose VPC security groups the security-group step extends: an RDS DB instance here
-/// (ModifyDBInstance); an Aurora cluster would implement it with DescribeDBClusters/ModifyDBCluster.
+/// The resource whose VPC security groups the security-group step extends: an RDS DB instance (ModifyDBInstance) or an
+/// Aurora cluster, whose members take their groups from it (ModifyDBCluster).
 /// </summary>
 /// <remarks>
 /// AWS replaces the whole list on modify (docs/aws.md), so <see cref="AddAsync"/> re-reads the current groups right
@@ -34,15 +34,42 @@ public sealed class RdsInstanceSecurityGroups(IRdsClient rds, string instanceIde
         return instance.SecurityGroupIds;
     }
 
-    public async Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken) =>
+        SecurityGroupLists.AddAsync(this, groupId, async wanted => (await rds.SetVpcSecurityGroupsAsync(instanceIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
+}
+
+/// <summary>
+/// An Aurora cluster's VPC security groups. Its member instances use the cluster's groups, so the dedicated group is added
+/// here (ModifyDBCluster <c>VpcSecurityGroupIds</c> = current + new, see docs/aws.md and
+/// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html), never per instance.
+/// </summary>
+public sealed class RdsClusterSecurityGroups(IRdsClient rds, string clusterIdentifier) : ISecurityGroupHolder
+{
+    public string Name => clusterIdentifier;
+
+    public async Task<IReadOnlyList<string>> CurrentGroupsAsync(CancellationToken cancellationToken)
     {
-        var current = await CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
+        var cluster = await rds.DescribeDBClusterAsync(clusterIdentifier, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"No Aurora cluster named {clusterIdentifier}");
+        return cluster.SecurityGroupIds;
+    }
+
+    public Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken) =>
+        SecurityGroupLists.AddAsync(this, groupId, async wanted => (await rds.SetClusterVpcSecurityGroupsAsync(clusterIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
+}
+
+/// <summary>current + new, sent only when the group is missing (AWS replaces the whole list on modify).</summary>
+internal static class SecurityGroupLists
+{
+    public static async Task<IReadOnlyList<string>> AddAsync(ISecurityGroupHolder holder, string groupId, Func<IReadOnlyList<string>, Task<IReadOnlyList<string>>> set, CancellationToken cancellationToken)
+    {
+        var current = await holder.CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
         if (current.Contains(groupId, StringComparer.Ordinal))
         {
             return current;
         }
         IReadOnlyList<string> wanted = [.. current, groupId];
-        var modified = await rds.SetVpcSecurityGroupsAsync(instanceIdentifier, wanted, cancellationToken).ConfigureAwait(false);
-        return modified.SecurityGroupIds.Count > 0 ? modified.SecurityGroupIds : wanted;
+        var modified = await set(wanted).ConfigureAwait(false);
+        return modified.Count > 0 ? modified : wanted;
     }
 }

@@ -38,16 +38,19 @@ public static class InternetRoutes
     /// <param name="subnetGroup">Its DB subnet group, for the message.</param>
     /// <param name="vpcId">Its VPC, for the message.</param>
     /// <param name="routes">The default route of every subnet of the group.</param>
-    public static string? Problem(string instance, string? subnetGroup, string? vpcId, IReadOnlyList<SubnetRoute> routes)
+    /// <param name="cluster">For an Aurora instance, its cluster: its instances stay in the cluster's DB subnet group, so the advice differs.</param>
+    public static string? Problem(string instance, string? subnetGroup, string? vpcId, IReadOnlyList<SubnetRoute> routes, string? cluster = null)
     {
         ArgumentNullException.ThrowIfNull(routes);
         if (routes.Any(ReachesInternet))
         {
             return null;
         }
+        var advice = cluster is null
+            ? $"Use --replica with --replica-subnet-group <a DB subnet group in {vpcId ?? "the same VPC"} whose subnets route to an internet gateway>, or add such a route"
+            : $"Aurora cluster {cluster}'s instances stay in its DB subnet group: add a subnet of {vpcId ?? "its VPC"} that routes to an internet gateway to that group, or add such a route";
         return $"{instance} would not be reachable from the internet: no subnet of DB subnet group {subnetGroup ?? "(none)"} routes 0.0.0.0/0 to an internet gateway " +
-               $"({Describe(routes)}). Nothing was changed. Use --replica with --replica-subnet-group <a DB subnet group in {vpcId ?? "the same VPC"} whose subnets route to an internet gateway>, " +
-               "or add such a route, then retry.";
+               $"({Describe(routes)}). Nothing was changed. {advice}, then retry.";
     }
 
     /// <summary>A warning when only some subnets reach the internet (RDS may move the instance into another subnet of the group, e.g. on failover); else null.</summary>

@@ -30,6 +30,8 @@ public sealed record SecurityGroupPlan
     public IReadOnlyList<string> Covered { get; init; } = [];
     public bool CreateGroup { get; init; }
     public bool Attach { get; init; }
+    /// <summary>For an Aurora member: its cluster, which holds the groups (the dedicated group is added with ModifyDBCluster).</summary>
+    public string? Cluster { get; init; }
 
     public string DedicatedGroupName => SecurityGroupPlanner.DedicatedGroupName(TargetId);
 
@@ -54,7 +56,12 @@ public sealed record SecurityGroupPlan
             {
                 yield return $"add inbound TCP {Port} from {ip}/32 to {RulesGroupLabel}";
             }
-            if (Attach)
+            if (Attach && Cluster is not null)
+            {
+                yield return $"add {DedicatedGroupName} to Aurora cluster {Cluster}'s security groups (ModifyDBCluster VpcSecurityGroupIds = " +
+                             $"{string.Join(", ", CurrentGroups)} + {DedicatedGroupName}, applied immediately; every instance of the cluster uses them)";
+            }
+            else if (Attach)
             {
                 yield return $"add {DedicatedGroupName} to {TargetId}'s security groups (ModifyDBInstance VpcSecurityGroupIds = " +
                              $"{string.Join(", ", CurrentGroups)} + {DedicatedGroupName}, applied immediately)";
@@ -65,7 +72,9 @@ public sealed record SecurityGroupPlan
     /// <summary>For the approver: which groups stay as they are.</summary>
     public string Note => ChosenGroupId is { } chosen
         ? $"The rules go on {chosen} (--security-group); every resource that uses {chosen} is opened to these /32 addresses on TCP {Port}."
-        : $"{TargetId}'s own groups ({string.Join(", ", CurrentGroups)}) are not changed; {DedicatedGroupName} is used by {TargetId} only.";
+        : Cluster is not null
+            ? $"Aurora cluster {Cluster}'s own groups ({string.Join(", ", CurrentGroups)}) are not changed; {DedicatedGroupName} holds only these /32 rules and, like every group of the cluster, applies to all its instances (only public ones are reachable)."
+            : $"{TargetId}'s own groups ({string.Join(", ", CurrentGroups)}) are not changed; {DedicatedGroupName} is used by {TargetId} only.";
 }
 
 /// <summary>

@@ -44,6 +44,63 @@ public interface IRdsClient
     /// for one name. Read-only. Returns null when AWS answers <c>DBSubnetGroupNotFoundFault</c>.
     /// </summary>
     Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html">DescribeDBClusters</see>
+    /// for one Aurora cluster. Read-only. Returns null when AWS answers <c>DBClusterNotFoundFault</c>.
+    /// </summary>
+    Task<RdsDbCluster?> DescribeDBClusterAsync(string clusterIdentifier, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html">ModifyDBCluster</see>
+    /// with <c>VpcSecurityGroupIds</c> and <c>ApplyImmediately=true</c> only. Like ModifyDBInstance, AWS <b>replaces</b> the
+    /// cluster's list, so callers pass its current groups plus the one they add. Idempotent for the same list.
+    /// </summary>
+    Task<RdsDbCluster> SetClusterVpcSecurityGroupsAsync(string clusterIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html">CreateDBInstance</see>
+    /// of a reader in an Aurora cluster (<c>DBClusterIdentifier</c>; groups and subnet group come from the cluster). Not
+    /// idempotent by itself: a second call answers <c>DBInstanceAlreadyExists</c>.
+    /// </summary>
+    Task<RdsDbInstance> CreateClusterInstanceAsync(CreateClusterInstanceRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>What PrequelBot reads of a <c>DBCluster</c> element.</summary>
+public sealed record RdsDbCluster
+{
+    public required string Identifier { get; init; }
+    public string Engine { get; init; } = "";
+    public string? EngineVersion { get; init; }
+    public string? Status { get; init; }
+    public string? Endpoint { get; init; }
+    public string? ReaderEndpoint { get; init; }
+    public int? Port { get; init; }
+    public IReadOnlyList<string> SecurityGroupIds { get; init; } = [];
+    /// <summary>Only the name: a cluster's <c>DBSubnetGroup</c> is a string (DescribeDBSubnetGroups for its subnets).</summary>
+    public string? SubnetGroupName { get; init; }
+    public int? BackupRetentionPeriod { get; init; }
+    public IReadOnlyList<RdsDbClusterMember> Members { get; init; } = [];
+
+    /// <summary>The writer instance's id, or null while the cluster has none.</summary>
+    public string? WriterIdentifier => Members.FirstOrDefault(m => m.IsWriter)?.InstanceIdentifier;
+
+    /// <summary>The reader instances' ids, in AWS's order.</summary>
+    public IReadOnlyList<string> ReaderIdentifiers => [.. Members.Where(m => !m.IsWriter).Select(m => m.InstanceIdentifier)];
+}
+
+/// <summary>One <c>DBClusterMember</c>: an instance and whether it is the writer.</summary>
+public sealed record RdsDbClusterMember(string InstanceIdentifier, bool IsWriter);
+
+/// <summary>Parameters of CreateDBInstance for an Aurora reader, as PrequelBot sends them.</summary>
+public sealed record CreateClusterInstanceRequest
+{
+    public required string InstanceIdentifier { get; init; }
+    public required string ClusterIdentifier { get; init; }
+    public required string InstanceClass { get; init; }
+    public string Engine { get; init; } = "aurora-postgresql";
+    public bool PubliclyAccessible { get; init; } = true;
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = [];
 }
 
 /// <summary>What PrequelBot reads of a <c>DBInstance</c> element.</summary>

@@ -49,6 +49,31 @@ public sealed class RdsClient(RdsQueryClient client) : IRdsClient
             return null;
         }
     }
+
+    public async Task<RdsDbCluster?> DescribeDBClusterAsync(string clusterIdentifier, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await client.InvokeActionAsync("DescribeDBClusters", RdsQueryParameters.DescribeDBClusters(clusterIdentifier), cancellationToken).ConfigureAwait(false);
+            return RdsXml.ParseDescribeDBClusters(result).FirstOrDefault(c => string.Equals(c.Identifier, clusterIdentifier, StringComparison.OrdinalIgnoreCase));
+        }
+        catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBClusterNotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<RdsDbCluster> SetClusterVpcSecurityGroupsAsync(string clusterIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken)
+    {
+        var result = await client.InvokeActionAsync("ModifyDBCluster", RdsQueryParameters.SetClusterVpcSecurityGroups(clusterIdentifier, securityGroupIds), cancellationToken).ConfigureAwait(false);
+        return RdsXml.ParseSingleCluster(result);
+    }
+
+    public async Task<RdsDbInstance> CreateClusterInstanceAsync(CreateClusterInstanceRequest request, CancellationToken cancellationToken)
+    {
+        var result = await client.InvokeActionAsync("CreateDBInstance", RdsQueryParameters.CreateClusterInstance(request), cancellationToken).ConfigureAwait(false);
+        return RdsXml.ParseSingleInstance(result);
+    }
 }
 
 /// <summary>The Query parameters of each action (after <c>Action</c> and <c>Version</c>), pinned by a contract test.</summary>
@@ -59,6 +84,38 @@ public static class RdsQueryParameters
 
     public static IReadOnlyList<KeyValuePair<string, string>> DescribeDBSubnetGroups(string subnetGroupName) =>
         [new("DBSubnetGroupName", subnetGroupName)];
+
+    public static IReadOnlyList<KeyValuePair<string, string>> DescribeDBClusters(string clusterIdentifier) =>
+        [new("DBClusterIdentifier", clusterIdentifier)];
+
+    /// <summary>ModifyDBCluster: the cluster's whole new group list, then <c>ApplyImmediately=true</c>; nothing else.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> SetClusterVpcSecurityGroups(string clusterIdentifier, IReadOnlyList<string> securityGroupIds)
+    {
+        ArgumentNullException.ThrowIfNull(securityGroupIds);
+        if (securityGroupIds.Count == 0)
+        {
+            throw new ArgumentException("a cluster keeps at least one VPC security group", nameof(securityGroupIds));
+        }
+        return [new("DBClusterIdentifier", clusterIdentifier), .. SecurityGroupIds(securityGroupIds), new("ApplyImmediately", "true")];
+    }
+
+    /// <summary>
+    /// CreateDBInstance of an Aurora reader: no storage, credentials, groups or subnet group (the cluster has them, and
+    /// AWS rejects some of them for cluster members).
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> CreateClusterInstance(CreateClusterInstanceRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return
+        [
+            new("DBInstanceIdentifier", request.InstanceIdentifier),
+            new("DBClusterIdentifier", request.ClusterIdentifier),
+            new("DBInstanceClass", request.InstanceClass),
+            new("Engine", request.Engine),
+            new("PubliclyAccessible", request.PubliclyAccessible ? "true" : "false"),
+            .. Tags(request.Tags),
+        ];
+    }
 
     public static IReadOnlyList<KeyValuePair<string, string>> MakePubliclyAccessible(string instanceIdentifier) =>
         [new("DBInstanceIdentifier", instanceIdentifier), new("PubliclyAccessible", "true"), new("ApplyImmediately", "true")];

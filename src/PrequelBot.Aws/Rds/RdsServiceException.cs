@@ -23,4 +23,6 @@ public static class RdsErrorCodes
     public const string DBInstanceAlreadyExists = "DBInstanceAlreadyExists";
     public const string DBSubnetGroupNotFound = "DBSubnetGroupNotFoundFault";
     public const string InvalidDBInstanceState = "InvalidDBInstanceState";
+    public const string DBClusterNotFound = "DBClusterNotFoundFault";
+    public const string InvalidDBClusterState = "InvalidDBClusterStateFault";
 }

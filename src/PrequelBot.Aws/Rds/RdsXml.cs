@@ -18,6 +18,35 @@ public static class RdsXml
     public static IReadOnlyList<RdsDbSubnetGroup> ParseDescribeDBSubnetGroups(XElement result) =>
         [.. Child(result, "DBSubnetGroups")?.Elements().Where(e => e.Name.LocalName == "DBSubnetGroup").Select(ParseSubnetGroup) ?? []];
 
+    /// <summary>Every <c>DBCluster</c> under a <c>DescribeDBClustersResult</c>.</summary>
+    public static IReadOnlyList<RdsDbCluster> ParseDescribeDBClusters(XElement result) =>
+        [.. Child(result, "DBClusters")?.Elements().Where(e => e.Name.LocalName == "DBCluster").Select(ParseCluster) ?? []];
+
+    /// <summary>The <c>DBCluster</c> of a Modify… result.</summary>
+    public static RdsDbCluster ParseSingleCluster(XElement result) =>
+        ParseCluster(Child(result, "DBCluster") ?? throw new FormatException("RDS answered without a DBCluster element"));
+
+    public static RdsDbCluster ParseCluster(XElement e) => new()
+    {
+        Identifier = Text(e, "DBClusterIdentifier") ?? throw new FormatException("DBCluster without DBClusterIdentifier"),
+        Engine = Text(e, "Engine") ?? "",
+        EngineVersion = Text(e, "EngineVersion"),
+        Status = Text(e, "Status"),
+        Endpoint = Text(e, "Endpoint"),
+        ReaderEndpoint = Text(e, "ReaderEndpoint"),
+        Port = Int(Text(e, "Port")),
+        SecurityGroupIds = GroupIds(e),
+        SubnetGroupName = Text(e, "DBSubnetGroup"),
+        BackupRetentionPeriod = Int(Text(e, "BackupRetentionPeriod")),
+        Members = [.. Child(e, "DBClusterMembers")?.Elements()
+            .Select(m => (Id: Text(m, "DBInstanceIdentifier"), Writer: Bool(Text(m, "IsClusterWriter"))))
+            .Where(m => m.Id is not null)
+            .Select(m => new RdsDbClusterMember(m.Id!, m.Writer)) ?? []],
+    };
+
+    private static IReadOnlyList<string> GroupIds(XElement e) =>
+        [.. Child(e, "VpcSecurityGroups")?.Elements().Select(m => Text(m, "VpcSecurityGroupId")).OfType<string>() ?? []];
+
     public static RdsDbInstance ParseInstance(XElement e)
     {
         var endpoint = Child(e, "Endpoint");
@@ -32,8 +61,7 @@ public static class RdsXml
             EndpointAddress = endpoint is null ? null : Text(endpoint, "Address"),
             EndpointPort = endpoint is null ? null : Int(Text(endpoint, "Port")),
             VpcId = subnetGroup is null ? null : Text(subnetGroup, "VpcId"),
-            SecurityGroupIds = [.. Child(e, "VpcSecurityGroups")?.Elements()
-                .Select(m => Text(m, "VpcSecurityGroupId")).OfType<string>() ?? []],
+            SecurityGroupIds = GroupIds(e),
             SubnetGroupName = subnetGroup is null ? null : Text(subnetGroup, "DBSubnetGroupName"),
             SubnetIds = subnetGroup is null ? [] : SubnetIds(subnetGroup),
             PubliclyAccessible = Bool(Text(e, "PubliclyAccessible")),

@@ -21,6 +21,10 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
     {
         ArgumentNullException.ThrowIfNull(context);
         var (replicaId, source) = Names(context);
+        if (context.Facts.Cluster is { } cluster)
+        {
+            return await PlanReaderAsync(context, cluster, replicaId, source, cancellationToken).ConfigureAwait(false);
+        }
         try
         {
             var existing = await aws.Rds.DescribeDBInstanceAsync(replicaId, cancellationToken).ConfigureAwait(false);
@@ -84,6 +88,10 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
     {
         ArgumentNullException.ThrowIfNull(context);
         var (replicaId, source) = Names(context);
+        if (context.Facts.Cluster is { } cluster)
+        {
+            return await ApplyReaderAsync(context, cluster, replicaId, source, cancellationToken).ConfigureAwait(false);
+        }
         var rds = aws.Rds;
         try
         {
@@ -122,6 +130,95 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
         catch (AmazonServiceException e)
         {
             throw AwsStepSupport.Translate(e, "CreateDBInstanceReadReplica", logger);
+        }
+    }
+
+    /// <summary>
+    /// Aurora has no read replica call: a reader is added with CreateDBInstance + <c>DBClusterIdentifier</c>, engine
+    /// aurora-postgresql, publicly accessible, the writer's class unless <c>--replica-class</c>. Its groups and subnet group
+    /// are the cluster's (docs/aws.md, Aurora), so the cluster's subnets must reach an internet gateway.
+    /// </summary>
+    private async Task<StepPlan> PlanReaderAsync(StepContext context, ClusterFacts cluster, string readerId, DatabaseFacts writer, CancellationToken cancellationToken)
+    {
+        var existing = await DescribeReaderAsync(readerId, cluster, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return StepPlan.AlreadyInPlace($"{readerId} is already a reader of Aurora cluster {cluster.Identifier} ({existing.Status})");
+        }
+        EnsureReachable(readerId, cluster, writer);
+        var warning = InternetRoutes.PartialWarning(writer.SubnetRoutes);
+        return StepPlan.Change(
+            $"add reader {readerId} to Aurora cluster {cluster.Identifier} (CreateDBInstance, {AuroraDiscovery.Engine}, {context.Request.ReplicaClass ?? writer.InstanceClass}, publicly accessible, " +
+            $"tagged {AwsStepSupport.ManagedByTag}={AwsStepSupport.ManagedByValue}; the cluster's DB subnet group {cluster.SubnetGroupName} and security groups {string.Join(", ", cluster.SecurityGroupIds)})",
+            note: $"0.0.0.0/0 in {cluster.SubnetGroupName}: {InternetRoutes.Describe(writer.SubnetRoutes)}.{(warning is null ? "" : " " + warning)} " +
+                  $"Prequel will get {readerId}'s own instance endpoint, not the cluster's reader endpoint; the writer {writer.InstanceIdentifier} is not changed. The reader is billed like any Aurora instance.");
+    }
+
+    private async Task<StepResult> ApplyReaderAsync(StepContext context, ClusterFacts cluster, string readerId, DatabaseFacts writer, CancellationToken cancellationToken)
+    {
+        var rds = aws.Rds;
+        var existing = await DescribeReaderAsync(readerId, cluster, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (existing is null)
+            {
+                EnsureReachable(readerId, cluster, writer);
+                var instanceClass = context.Request.ReplicaClass ?? writer.InstanceClass
+                    ?? throw new StepFailedException($"the writer {writer.InstanceIdentifier} reports no instance class; choose one with --replica-class");
+                try
+                {
+                    existing = await rds.CreateClusterInstanceAsync(new CreateClusterInstanceRequest
+                    {
+                        InstanceIdentifier = readerId,
+                        ClusterIdentifier = cluster.Identifier,
+                        InstanceClass = instanceClass,
+                        PubliclyAccessible = true,
+                        Tags = [new(AwsStepSupport.ManagedByTag, AwsStepSupport.ManagedByValue), new(AwsStepSupport.OnboardingTag, context.OnboardingId)],
+                    }, cancellationToken).ConfigureAwait(false);
+                    AwsLog.ReplicaCreated(logger, readerId, cluster.Identifier, context.OnboardingId);
+                }
+                catch (RdsServiceException e) when (e.ErrorCode is RdsErrorCodes.InvalidDBClusterState or RdsErrorCodes.InvalidDBInstanceState)
+                {
+                    return StepResult.Wait($"Aurora cluster {cluster.Identifier} is busy ({AwsErrorText.Sanitize(e.Message)}); will try again", backoff.Delay(context.Attempt));
+                }
+                catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBInstanceAlreadyExists)
+                {
+                    existing = await DescribeReaderAsync(readerId, cluster, cancellationToken).ConfigureAwait(false)
+                        ?? throw new StepFailedException($"RDS says {readerId} already exists but does not describe it; retry later");
+                }
+            }
+        }
+        catch (AmazonServiceException e)
+        {
+            throw AwsStepSupport.Translate(e, "CreateDBInstance", logger);
+        }
+        context.Facts.Target = AuroraDiscovery.ReaderFacts(writer, existing, cluster);
+        return StepResult.Done($"reader {readerId} in Aurora cluster {cluster.Identifier}: {existing.Status}");
+    }
+
+    /// <summary>The reader with that id, or null; an instance with that id that is not a reader of the cluster fails the step.</summary>
+    private async Task<RdsDbInstance?> DescribeReaderAsync(string readerId, ClusterFacts cluster, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var existing = await aws.Rds.DescribeDBInstanceAsync(readerId, cancellationToken).ConfigureAwait(false);
+            if (existing is not null)
+            {
+                AuroraDiscovery.EnsureOurReader(existing, cluster);
+            }
+            return existing;
+        }
+        catch (AmazonServiceException e)
+        {
+            throw AwsStepSupport.Translate(e, "DescribeDBInstances", logger);
+        }
+    }
+
+    private static void EnsureReachable(string readerId, ClusterFacts cluster, DatabaseFacts writer)
+    {
+        if (InternetRoutes.Problem(readerId, cluster.SubnetGroupName, writer.VpcId, writer.SubnetRoutes, cluster.Identifier) is { } problem)
+        {
+            throw new StepFailedException(problem);
         }
     }
 

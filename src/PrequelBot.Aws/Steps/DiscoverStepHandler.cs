@@ -23,7 +23,9 @@ public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions>
     public Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Task.FromResult(StepPlan.Change($"Read DB instance {context.Request.InstanceIdentifier}"));
+        return Task.FromResult(StepPlan.Change(context.Request.ClusterIdentifier is { } cluster
+            ? $"Read Aurora cluster {cluster}"
+            : $"Read DB instance {context.Request.InstanceIdentifier}"));
     }
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
@@ -38,15 +40,23 @@ public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions>
         try
         {
             var rds = aws.Rds;
+            if (request.ClusterIdentifier is { } clusterId)
+            {
+                return await DiscoverAuroraAsync(context, clusterId, null, cancellationToken).ConfigureAwait(false);
+            }
             var instance = await rds.DescribeDBInstanceAsync(request.InstanceIdentifier, cancellationToken).ConfigureAwait(false)
                 ?? throw new StepFailedException($"No RDS instance named {request.InstanceIdentifier} in {aws.Region}");
             if (!SupportedEngines.Contains(instance.Engine))
             {
                 throw new StepFailedException($"{instance.Identifier} runs {instance.Engine}; PrequelBot connects PostgreSQL only");
             }
-            if (request.Replica && instance.ClusterIdentifier is not null)
+            if (instance.ClusterIdentifier is { } memberOf)
             {
-                throw new StepFailedException($"{instance.Identifier} is a member of Aurora cluster {instance.ClusterIdentifier}; --replica is not supported for Aurora yet (add a public reader to the cluster and connect that instance instead)");
+                return await DiscoverAuroraAsync(context, memberOf, instance, cancellationToken).ConfigureAwait(false);
+            }
+            if (request.ReaderId is not null)
+            {
+                throw new StepFailedException($"--reader applies to Aurora clusters only, and {instance.Identifier} is not a cluster member; leave it out (or use --replica)");
             }
             var source = AwsStepSupport.ToFacts(instance, await SubnetIdsAsync(rds, instance, cancellationToken).ConfigureAwait(false));
             DatabaseFacts? target = source;
@@ -84,6 +94,18 @@ public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions>
         }
     }
 
+    private async Task<StepResult> DiscoverAuroraAsync(StepContext context, string clusterId, RdsDbInstance? named, CancellationToken cancellationToken)
+    {
+        var (cluster, writer, target) = await AuroraDiscovery.DiscoverAsync(aws, context.Request, clusterId, named, cancellationToken).ConfigureAwait(false);
+        context.Facts.Cluster = cluster;
+        context.Facts.Source = writer;
+        context.Facts.Target = target;
+        context.Facts.ReplicaSubnetGroup = null;
+        AwsLog.Discovered(logger, cluster.Identifier, AuroraDiscovery.Engine, writer.Status, writer.VpcId, context.OnboardingId);
+        var routes = (target ?? writer).SubnetRoutes is { Count: > 0 } r ? $"; 0.0.0.0/0: {InternetRoutes.Describe(r)}" : "";
+        return StepResult.Done(AuroraDiscovery.Describe(cluster, writer, target, context.Request) + routes);
+    }
+
     /// <summary>The subnets DescribeDBInstances embeds; DescribeDBSubnetGroups when it did not list them.</summary>
     internal static async Task<IReadOnlyList<string>> SubnetIdsAsync(IRdsClient rds, RdsDbInstance instance, CancellationToken cancellationToken)
     {
@@ -93,5 +115,29 @@ public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions>
         }
         var group = await rds.DescribeDBSubnetGroupAsync(instance.SubnetGroupName, cancellationToken).ConfigureAwait(false);
         return group?.SubnetIds ?? [];
+    }
+
+    /// <summary>
+    /// The instance with its VPC, DB subnet group and subnets filled in. AWS embeds the subnet group in DescribeDBInstances,
+    /// Aurora members included; moto 5.2.1 omits it for Aurora members, so for those it is read from the cluster's group.
+    /// </summary>
+    internal static async Task<RdsDbInstance> WithNetworkAsync(IRdsClient rds, RdsDbInstance instance, CancellationToken cancellationToken)
+    {
+        if ((instance.SubnetIds.Count > 0 && instance.VpcId is not null) || (instance.SubnetGroupName is null && instance.ClusterIdentifier is null))
+        {
+            return instance.SubnetIds.Count > 0 ? instance : instance with { SubnetIds = await SubnetIdsAsync(rds, instance, cancellationToken).ConfigureAwait(false) };
+        }
+        var groupName = instance.SubnetGroupName;
+        if (groupName is null && instance.ClusterIdentifier is { } clusterId)
+        {
+            groupName = (await rds.DescribeDBClusterAsync(clusterId, cancellationToken).ConfigureAwait(false))?.SubnetGroupName;
+        }
+        var group = groupName is null ? null : await rds.DescribeDBSubnetGroupAsync(groupName, cancellationToken).ConfigureAwait(false);
+        return group is null ? instance : instance with
+        {
+            VpcId = instance.VpcId ?? group.VpcId,
+            SubnetGroupName = groupName,
+            SubnetIds = instance.SubnetIds.Count > 0 ? instance.SubnetIds : group.SubnetIds,
+        };
     }
 }

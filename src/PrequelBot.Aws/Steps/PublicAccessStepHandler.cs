@@ -71,14 +71,14 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         IReadOnlyList<SubnetRoute> routes;
         try
         {
-            var subnets = await DiscoverStepHandler.SubnetIdsAsync(aws.Rds, instance, cancellationToken).ConfigureAwait(false);
-            routes = await AwsStepSupport.RoutesAsync(aws, instance.VpcId, subnets, cancellationToken).ConfigureAwait(false);
+            instance = await DiscoverStepHandler.WithNetworkAsync(aws.Rds, instance, cancellationToken).ConfigureAwait(false);
+            routes = await AwsStepSupport.RoutesAsync(aws, instance.VpcId, instance.SubnetIds, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonServiceException e)
         {
             throw AwsStepSupport.Translate(e, "DescribeRouteTables", logger);
         }
-        if (InternetRoutes.Problem(instance.Identifier, instance.SubnetGroupName, instance.VpcId, routes) is { } problem)
+        if (InternetRoutes.Problem(instance.Identifier, instance.SubnetGroupName, instance.VpcId, routes, instance.ClusterIdentifier) is { } problem)
         {
             throw new StepFailedException(problem);
         }

@@ -36,14 +36,14 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
     public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (plan, _, _) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        var (plan, _, _, _) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
         return plan.HasChanges ? StepPlan.Change(plan.ChangeLines, plan.Note) : StepPlan.AlreadyInPlace(string.Join("; ", plan.Covered));
     }
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (plan, target, dedicated) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        var (plan, target, dedicated, holder) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
         if (!plan.HasChanges)
         {
             return StepResult.Done("already in place");
@@ -101,33 +101,33 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
         {
             try
             {
-                groups = await Holder(target).AddAsync(rulesGroup, cancellationToken).ConfigureAwait(false);
-                AwsLog.GroupAttached(logger, rulesGroup, target.InstanceIdentifier, context.OnboardingId);
+                groups = await holder.AddAsync(rulesGroup, cancellationToken).ConfigureAwait(false);
+                AwsLog.GroupAttached(logger, rulesGroup, holder.Name, context.OnboardingId);
             }
-            catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.InvalidDBInstanceState)
+            catch (RdsServiceException e) when (e.ErrorCode is RdsErrorCodes.InvalidDBInstanceState or RdsErrorCodes.InvalidDBClusterState)
             {
-                return StepResult.Wait($"{target.InstanceIdentifier} is busy; will add {plan.DedicatedGroupName} when it is available", TimeSpan.FromSeconds(30));
+                return StepResult.Wait($"{holder.Name} is busy; will add {plan.DedicatedGroupName} when it is available", TimeSpan.FromSeconds(30));
             }
             catch (AmazonServiceException e)
             {
-                throw AwsStepSupport.Translate(e, "ModifyDBInstance", logger);
+                throw AwsStepSupport.Translate(e, target.ClusterIdentifier is null ? "ModifyDBInstance" : "ModifyDBCluster", logger);
             }
         }
         context.Facts.Target = target with { SecurityGroupIds = groups };
         var rules = plan.ToAdd.Count == 0 ? "" : $"added {plan.ToAdd.Count} inbound rule(s) for TCP {plan.Port} to {(plan.ChosenGroupId is null ? plan.DedicatedGroupName + " " : "")}{rulesGroup}";
-        var attached = plan.Attach ? $"{(rules.Length == 0 ? "" : "; ")}{target.InstanceIdentifier} now has {string.Join(", ", groups)}" : "";
+        var attached = plan.Attach ? $"{(rules.Length == 0 ? "" : "; ")}{(target.ClusterIdentifier is null ? "" : "Aurora cluster ")}{holder.Name} now has {string.Join(", ", groups)}" : "";
         return StepResult.Done(rules + attached);
     }
 
     /// <summary>The live plan: the target's groups now, their rules, and the dedicated group by its tags.</summary>
-    private async Task<(SecurityGroupPlan Plan, DatabaseFacts Target, SecurityGroup? Dedicated)> PlanCoreAsync(StepContext context, CancellationToken cancellationToken)
+    private async Task<(SecurityGroupPlan Plan, DatabaseFacts Target, SecurityGroup? Dedicated, ISecurityGroupHolder Holder)> PlanCoreAsync(StepContext context, CancellationToken cancellationToken)
     {
         var ips = AwsStepSupport.StaticIps(prequel.Value);
         var (target, predicted) = AwsStepSupport.Target(context);
         var ec2 = aws.Ec2;
         try
         {
-            string? cluster = null;
+            var cluster = target.ClusterIdentifier;
             var current = target.SecurityGroupIds;
             if (!predicted)
             {
@@ -135,6 +135,11 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
                     ?? throw new StepFailedException($"No RDS instance named {target.InstanceIdentifier} in {aws.Region}");
                 current = live.SecurityGroupIds;
                 cluster = live.ClusterIdentifier;
+                if (cluster is not null)
+                {
+                    // An Aurora member's groups are the cluster's: read (and later extend) them there.
+                    current = await Holder(target.InstanceIdentifier, cluster).CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             if (current.Count == 0)
             {
@@ -150,14 +155,8 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
             var plan = SecurityGroupPlanner.Plan(target.InstanceIdentifier, vpcId, target.Port, ips, current,
                 [.. groups.SelectMany(DedicatedSecurityGroups.IngressRules)], context.Request.SecurityGroupId,
                 dedicated is null ? null : new DedicatedGroup(dedicated.GroupId, DedicatedSecurityGroups.IngressRules(dedicated), current.Contains(dedicated.GroupId, StringComparer.Ordinal)));
-            if (cluster is not null && plan.Attach)
-            {
-                // An Aurora member's groups are the cluster's (ModifyDBCluster), which this step does not change yet.
-                throw new StepFailedException(
-                    $"{target.InstanceIdentifier} is a member of Aurora cluster {cluster}, whose security groups are set on the cluster; PrequelBot cannot add " +
-                    $"{plan.DedicatedGroupName} to it yet: name one of its groups ({string.Join(", ", current)}) with --security-group <sg-id>");
-            }
-            return (plan, target, dedicated);
+            plan = plan with { Cluster = cluster };
+            return (plan, target with { ClusterIdentifier = cluster }, dedicated, Holder(target.InstanceIdentifier, cluster));
         }
         catch (InvalidOperationException e)
         {
@@ -169,7 +168,9 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
         }
     }
 
-    private RdsInstanceSecurityGroups Holder(DatabaseFacts target) => new(aws.Rds, target.InstanceIdentifier);
+    /// <summary>The instance's groups, or for an Aurora member its cluster's (ModifyDBCluster, docs/aws.md).</summary>
+    private ISecurityGroupHolder Holder(string instanceIdentifier, string? cluster) =>
+        cluster is null ? new RdsInstanceSecurityGroups(aws.Rds, instanceIdentifier) : new RdsClusterSecurityGroups(aws.Rds, cluster);
 
     private static string RequireVpc(SecurityGroupPlan plan) =>
         plan.VpcId ?? throw new StepFailedException($"{plan.TargetId} reports no VPC; PrequelBot cannot create {plan.DedicatedGroupName}");

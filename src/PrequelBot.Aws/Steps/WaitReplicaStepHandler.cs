@@ -59,7 +59,10 @@ public sealed class WaitReplicaStepHandler(AwsClients aws, RecheckBackoff backof
         if (string.Equals(status, "available", StringComparison.OrdinalIgnoreCase) && replica.EndpointAddress is not null)
         {
             var source = context.Facts.Source;
-            context.Facts.Target = AwsStepSupport.ToFacts(replica, replica.SubnetIds.Count > 0 ? replica.SubnetIds : context.Facts.ReplicaSubnetGroup?.SubnetIds ?? source?.SubnetIds ?? [], source?.Port);
+            context.Facts.Target = context.Facts.Cluster is { } cluster && source is not null
+                // An Aurora reader has the cluster's groups and subnet group, as discover read them for the writer.
+                ? AuroraDiscovery.ReaderFacts(source, replica, cluster)
+                : AwsStepSupport.ToFacts(replica, replica.SubnetIds.Count > 0 ? replica.SubnetIds : context.Facts.ReplicaSubnetGroup?.SubnetIds ?? source?.SubnetIds ?? [], source?.Port);
             return StepResult.Done($"replica {replicaId} is available at {replica.EndpointAddress}:{replica.EndpointPort}");
         }
         if (FailedStates.Contains(status))

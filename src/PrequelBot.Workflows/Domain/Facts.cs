@@ -22,6 +22,24 @@ public sealed record DatabaseFacts
     public string? DatabaseName { get; init; }
     /// <summary>Where each subnet of <see cref="SubnetIds"/> sends <c>0.0.0.0/0</c>, as <c>discover</c> read it.</summary>
     public IReadOnlyList<SubnetRoute> SubnetRoutes { get; init; } = [];
+    /// <summary>The Aurora cluster this instance is a member of; null for a plain RDS instance.</summary>
+    public string? ClusterIdentifier { get; init; }
+}
+
+/// <summary>An Aurora cluster as <c>discover</c> read it (DescribeDBClusters).</summary>
+public sealed record ClusterFacts
+{
+    public required string Identifier { get; init; }
+    public string? WriterInstanceIdentifier { get; init; }
+    public IReadOnlyList<string> ReaderInstanceIdentifiers { get; init; } = [];
+    /// <summary>The cluster (writer) endpoint; shown, never given to Prequel.</summary>
+    public string? Endpoint { get; init; }
+    /// <summary>The cluster reader endpoint; shown, never given to Prequel (it balances over every reader, private ones included).</summary>
+    public string? ReaderEndpoint { get; init; }
+    public int Port { get; init; } = 5432;
+    /// <summary>The cluster's VPC security groups (its members use these).</summary>
+    public IReadOnlyList<string> SecurityGroupIds { get; init; } = [];
+    public string? SubnetGroupName { get; init; }
 }
 
 /// <summary>
@@ -64,6 +82,9 @@ public sealed class OnboardingFacts
     /// <summary>With <c>--replica-subnet-group</c>: that group, read by <c>discover</c>; the replica is created in it.</summary>
     public SubnetGroupFacts? ReplicaSubnetGroup { get; set; }
 
+    /// <summary>For Aurora: the cluster of <see cref="Source"/> (the writer), read by <c>discover</c>.</summary>
+    public ClusterFacts? Cluster { get; set; }
+
     /// <summary>The Prequel source id after <c>register-source</c>.</summary>
     public string? PrequelSourceId { get; set; }
 
@@ -75,6 +96,7 @@ public sealed class OnboardingFacts
         Source = Source,
         Target = Target,
         ReplicaSubnetGroup = ReplicaSubnetGroup,
+        Cluster = Cluster,
         PrequelSourceId = PrequelSourceId,
         Values = new Dictionary<string, string>(Values, StringComparer.Ordinal),
     };

@@ -15,6 +15,10 @@ public sealed record OnboardingRequest
     public required string DatabaseAlias { get; init; }
     /// <summary>The RDS DB instance identifier behind the alias (the source/writer).</summary>
     public required string InstanceIdentifier { get; init; }
+    /// <summary><c>Databases:&lt;alias&gt;:ClusterIdentifier</c>: the Aurora cluster (then <see cref="InstanceIdentifier"/> holds the cluster id until discover finds the writer).</summary>
+    public string? ClusterIdentifier { get; init; }
+    /// <summary><c>--reader</c>: an existing reader instance of the Aurora cluster to use as the target.</summary>
+    public string? ReaderId { get; init; }
     public bool Replica { get; init; }
     /// <summary>Replica id (resolved: <c>&lt;instance&gt;-prequel-replica</c> by default); null without <c>--replica</c>.</summary>
     public string? ReplicaId { get; init; }
@@ -29,7 +33,7 @@ public sealed record OnboardingRequest
     public required string SourceName { get; init; }
 
     /// <summary>The instance that later steps change and Prequel connects to, by id.</summary>
-    public string TargetInstanceIdentifier => Replica && ReplicaId is not null ? ReplicaId : InstanceIdentifier;
+    public string TargetInstanceIdentifier => Replica && ReplicaId is not null ? ReplicaId : ReaderId ?? InstanceIdentifier;
 }
 
 /// <summary>

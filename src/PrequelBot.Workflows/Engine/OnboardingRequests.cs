@@ -28,10 +28,11 @@ public sealed class OnboardingRequests(IOptionsMonitor<DatabasesOptions> databas
                 : $"Unknown database {database}. Configured: {string.Join(", ", names)}.";
             return null;
         }
+        var cluster = all.ClusterOf(database);
         string? replicaId = null;
         if (options.Replica)
         {
-            replicaId = options.ReplicaId ?? $"{instance}-prequel-replica";
+            replicaId = options.ReplicaId ?? (cluster is null ? $"{instance}-prequel-replica" : $"{cluster}-prequel-reader");
             if (replicaId.Length > 63)
             {
                 error = $"The default replica id {replicaId} is longer than 63 characters; choose one with --replica-id.";
@@ -44,7 +45,9 @@ public sealed class OnboardingRequests(IOptionsMonitor<DatabasesOptions> databas
         {
             Kind = OnboardingKind.Connect,
             DatabaseAlias = alias,
-            InstanceIdentifier = instance,
+            InstanceIdentifier = cluster ?? instance,
+            ClusterIdentifier = cluster,
+            ReaderId = options.Reader,
             Replica = options.Replica,
             ReplicaId = replicaId,
             ReplicaClass = options.ReplicaClass,

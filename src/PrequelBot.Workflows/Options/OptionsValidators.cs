@@ -68,6 +68,10 @@ public sealed class DatabasesOptionsValidator : IValidateOptions<DatabasesOption
                 failures.Add($"Databases:{alias} is not a valid database alias: use 1–63 letters, digits and single hyphens, starting with a letter.");
             if (!string.IsNullOrWhiteSpace(db.InstanceIdentifier) && !SettingChecks.IsRdsIdentifier(db.InstanceIdentifier.Trim().ToLowerInvariant()))
                 failures.Add($"Databases:{alias}:InstanceIdentifier is not a valid RDS DB instance identifier (got '{db.InstanceIdentifier}').");
+            if (!string.IsNullOrWhiteSpace(db.ClusterIdentifier) && !SettingChecks.IsRdsIdentifier(db.ClusterIdentifier.Trim().ToLowerInvariant()))
+                failures.Add($"Databases:{alias}:ClusterIdentifier is not a valid Aurora DB cluster identifier (got '{db.ClusterIdentifier}').");
+            if (!string.IsNullOrWhiteSpace(db.ClusterIdentifier) && !string.IsNullOrWhiteSpace(db.InstanceIdentifier))
+                failures.Add($"Databases:{alias} sets both InstanceIdentifier and ClusterIdentifier: keep one.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -45,6 +45,9 @@ public sealed class DatabaseOptions
 
     /// <summary>Optional <c>statement_timeout</c> set on the reader role (e.g. <c>01:00:00</c>). Default: none.</summary>
     public TimeSpan? ReaderStatementTimeout { get; set; }
+
+    /// <summary>An Aurora PostgreSQL cluster behind the alias, instead of <see cref="InstanceIdentifier"/> (docs/aws.md, Aurora).</summary>
+    public string? ClusterIdentifier { get; set; }
 }
 
 /// <summary>The <c>Databases</c> section: alias → settings. Aliases are matched case-insensitively.</summary>
@@ -66,6 +69,10 @@ public sealed class DatabasesOptions
         instanceIdentifier = alias;
         return false;
     }
+
+    /// <summary>The Aurora cluster configured behind <paramref name="alias"/> (<c>ClusterIdentifier</c>), lower-cased; null when none.</summary>
+    public string? ClusterOf(string alias) =>
+        Entries.TryGetValue(alias, out var found) && !string.IsNullOrWhiteSpace(found.ClusterIdentifier) ? found.ClusterIdentifier.Trim().ToLowerInvariant() : null;
 }
 
 /// <summary><c>Prequel</c> section (README, "Settings"). Shared: AWS steps need the static IPs, the Prequel client the rest.</summary>

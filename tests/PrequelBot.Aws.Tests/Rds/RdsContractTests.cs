@@ -173,6 +173,67 @@ public sealed class RdsContractTests : IDisposable
             _listener.Bodies.Single());
     }
 
+    /// <summary>
+    /// ModifyDBCluster <c>VpcSecurityGroupIds</c> replaces the cluster's list
+    /// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html); moto applies it without checks.
+    /// </summary>
+    [Fact]
+    public async Task ModifyDBCluster_for_groups_sends_the_whole_list_and_apply_immediately_only()
+    {
+        _listener.Respond(HttpStatusCode.OK, $"""
+            <ModifyDBClusterResponse xmlns="{Namespace}"><ModifyDBClusterResult><DBCluster><DBClusterIdentifier>orders</DBClusterIdentifier>
+            <VpcSecurityGroups><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-1</VpcSecurityGroupId></VpcSecurityGroupMembership>
+            <VpcSecurityGroupMembership><VpcSecurityGroupId>sg-p</VpcSecurityGroupId></VpcSecurityGroupMembership></VpcSecurityGroups>
+            </DBCluster></ModifyDBClusterResult></ModifyDBClusterResponse>
+            """);
+
+        var cluster = await _client.SetClusterVpcSecurityGroupsAsync("orders", ["sg-1", "sg-p"], CancellationToken.None);
+
+        Assert.Equal("Action=ModifyDBCluster&ApplyImmediately=true&DBClusterIdentifier=orders&Version=2014-10-31" +
+            "&VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-1&VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-p", _listener.Bodies.Single());
+        Assert.Equal(["sg-1", "sg-p"], cluster.SecurityGroupIds);
+    }
+
+    /// <summary>CreateDBInstance of an Aurora reader (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html): no groups, subnet group or storage.</summary>
+    [Fact]
+    public async Task CreateDBInstance_for_an_aurora_reader_sends_the_cluster_engine_class_public_flag_and_tags_only()
+    {
+        _listener.Respond(HttpStatusCode.OK, SingleInstanceTemplate.Replace("{0}", "CreateDBInstance", StringComparison.Ordinal));
+
+        await _client.CreateClusterInstanceAsync(new CreateClusterInstanceRequest
+        {
+            InstanceIdentifier = "orders-prequel-reader", ClusterIdentifier = "orders", InstanceClass = "db.r6g.large", Tags = [new("managed-by", "prequelbot")],
+        }, CancellationToken.None);
+
+        Assert.Equal("Action=CreateDBInstance&DBClusterIdentifier=orders&DBInstanceClass=db.r6g.large&DBInstanceIdentifier=orders-prequel-reader" +
+            "&Engine=aurora-postgresql&PubliclyAccessible=true&Tags.Tag.1.Key=managed-by&Tags.Tag.1.Value=prequelbot&Version=2014-10-31", _listener.Bodies.Single());
+    }
+
+    /// <summary>The DescribeDBClusters shape documented at https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html.</summary>
+    [Fact]
+    public async Task DescribeDBClusters_parses_members_roles_endpoints_groups_subnet_group_and_port()
+    {
+        _listener.Respond(HttpStatusCode.OK, $"""
+            <DescribeDBClustersResponse xmlns="{Namespace}"><DescribeDBClustersResult><DBClusters><DBCluster>
+            <DBClusterIdentifier>orders</DBClusterIdentifier><Engine>aurora-postgresql</Engine><Status>available</Status>
+            <Endpoint>orders.cluster-x.eu-west-1.rds.amazonaws.com</Endpoint><ReaderEndpoint>orders.cluster-ro-x.eu-west-1.rds.amazonaws.com</ReaderEndpoint>
+            <Port>5432</Port><DBSubnetGroup>db-subnets</DBSubnetGroup>
+            <VpcSecurityGroups><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-1</VpcSecurityGroupId><Status>active</Status></VpcSecurityGroupMembership></VpcSecurityGroups>
+            <DBClusterMembers><DBClusterMember><DBInstanceIdentifier>orders-1</DBInstanceIdentifier><IsClusterWriter>true</IsClusterWriter></DBClusterMember>
+            <DBClusterMember><DBInstanceIdentifier>orders-2</DBInstanceIdentifier><IsClusterWriter>false</IsClusterWriter></DBClusterMember></DBClusterMembers>
+            </DBCluster></DBClusters></DescribeDBClustersResult></DescribeDBClustersResponse>
+            """);
+
+        var cluster = await _client.DescribeDBClusterAsync("orders", CancellationToken.None);
+
+        Assert.Equal("Action=DescribeDBClusters&DBClusterIdentifier=orders&Version=2014-10-31", _listener.Bodies.Single());
+        Assert.NotNull(cluster);
+        Assert.Equal(("orders-1", "db-subnets", 5432), (cluster.WriterIdentifier, cluster.SubnetGroupName, cluster.Port));
+        Assert.Equal(["orders-2"], cluster.ReaderIdentifiers);
+        Assert.Equal(["sg-1"], cluster.SecurityGroupIds);
+        Assert.Equal("orders.cluster-ro-x.eu-west-1.rds.amazonaws.com", cluster.ReaderEndpoint);
+    }
+
     [Fact]
     public void An_empty_group_list_is_never_sent()
     {

@@ -9,7 +9,7 @@ using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Aws.Tests.Steps;
 
-/// <summary>Discover cases moto cannot model (Aurora members, backups off), over a scripted RDS port.</summary>
+/// <summary>Discover cases moto cannot model (backups off; Aurora is covered on moto in AuroraStepsOnMotoTests), over a scripted RDS port.</summary>
 public class DiscoverStepHandlerTests
 {
     private static DiscoverStepHandler Handler(IRdsClient rds)
@@ -26,16 +26,6 @@ public class DiscoverStepHandlerTests
         Request = new OnboardingRequest { DatabaseAlias = "orders", InstanceIdentifier = "orders", SourceName = "orders", Replica = replicaId is not null, ReplicaId = replicaId },
         Facts = new OnboardingFacts(),
     };
-
-    [Fact]
-    public async Task Replica_of_an_aurora_member_is_refused_with_a_reason()
-    {
-        var rds = new ScriptedRds(new RdsDbInstance { Identifier = "orders", Engine = "aurora-postgresql", ClusterIdentifier = "orders-cluster" });
-
-        var error = await Assert.ThrowsAsync<StepFailedException>(() => Handler(rds).ApplyAsync(Context("orders-prequel-replica"), CancellationToken.None));
-
-        Assert.StartsWith("orders is a member of Aurora cluster orders-cluster; --replica is not supported", error.Message, StringComparison.Ordinal);
-    }
 
     [Fact]
     public async Task Replica_of_a_source_without_backups_is_refused()
@@ -59,17 +49,5 @@ public class DiscoverStepHandlerTests
         await Assert.ThrowsAsync<StepFailedException>(() => Handler(rds).ApplyAsync(Context(replicaId), CancellationToken.None));
 
         Assert.Equal(0, rds.Calls);
-    }
-
-    [Fact]
-    public async Task Aurora_postgres_without_replica_is_discovered()
-    {
-        var rds = new ScriptedRds(new RdsDbInstance { Identifier = "orders", Engine = "aurora-postgresql", ClusterIdentifier = "orders-cluster", SubnetIds = ["subnet-1"] });
-        var context = Context(null);
-
-        var result = await Handler(rds).ApplyAsync(context, CancellationToken.None);
-
-        Assert.Equal(StepOutcome.Done, result.Outcome);
-        Assert.Equal("aurora-postgresql", context.Facts.Target?.Engine);
     }
 }

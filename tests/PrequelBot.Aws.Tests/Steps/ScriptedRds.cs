@@ -15,5 +15,8 @@ public sealed class ScriptedRds(params RdsDbInstance?[] answers) : IRdsClient
     public Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbInstance> SetVpcSecurityGroupsAsync(string instanceIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbCluster?> DescribeDBClusterAsync(string clusterIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbCluster> SetClusterVpcSecurityGroupsAsync(string clusterIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbInstance> CreateClusterInstanceAsync(CreateClusterInstanceRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
 }
 
