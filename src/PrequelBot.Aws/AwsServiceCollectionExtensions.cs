@@ -14,12 +14,11 @@ public static class AwsServiceCollectionExtensions
     /// Registers <see cref="AwsOptions"/> (section <c>Aws</c>, validated at start-up), the RDS and EC2 clients (singletons,
     /// created on first use; credentials from the AWS SDK default chain only), the "AWS" <see cref="IIntegrationStatus"/>,
     /// and the singleton step handlers discover, create-replica, wait-replica, public-access, security-group and network-acl.
-    /// Safe to call twice. The host registers <c>PrequelOptions</c> (the steps read <c>Prequel:StaticIps</c>).
+    /// Safe to call twice. Needs <see cref="IPrequelEgress"/> (AddPrequelSource): the security-group and network-acl steps open the database to Prequel's static IPs.
     /// </summary>
     public static IServiceCollection AddAwsSteps(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddPrequelSettings();
         services.AddOptions<AwsOptions>().BindConfiguration(AwsOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AwsOptions>, AwsOptionsValidator>());
         services.TryAddSingleton<AwsEndpoint>();

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using PrequelBot.Prequel;
-using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
 
 // Extension methods live in this namespace so the host needs no extra using (STYLE habit 2).
@@ -13,8 +12,8 @@ public static class PrequelServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the Prequel API client (named HttpClient with GET retries on 429/5xx honouring Retry-After; POST is
-    /// never retried blindly), the register-source step handler, the "Prequel" integration status, and binds and
-    /// validates the <c>Prequel</c> section at start-up. Needs <see cref="ISecretStore"/> and
+    /// never retried blindly), the register-source step handler, the "Prequel" integration status, <see cref="IPrequelEgress"/> (the static IPs
+    /// the AWS steps open the database to), and binds and validates the <c>Prequel</c> section at start-up. Needs <see cref="ISecretStore"/> and
     /// <c>IOptions&lt;DatabasesOptions&gt;</c> from the host. Safe to call twice.
     /// </summary>
     public static IServiceCollection AddPrequelSource(this IServiceCollection services)
@@ -26,7 +25,9 @@ public static class PrequelServiceCollectionExtensions
             return services;
         }
         services.AddLogging();
-        services.AddPrequelSettings();
+        services.AddOptions<PrequelOptions>().BindConfiguration(PrequelOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrequelOptions>, PrequelOptionsValidator>());
+        services.TryAddSingleton<IPrequelEgress, PrequelEgress>();
         services.AddOptions<PrequelRetryOptions>();
 
         services.AddHttpClient(PrequelClient.HttpClientName, (sp, client) =>

@@ -45,10 +45,11 @@ public sealed partial class RegisterSourceStepHandler(
             return StepPlan.AlreadyInPlace($"Prequel source {name} already exists (id {existing.Id}) in {Environment}");
         }
         var (host, port) = TargetOf(context, forPlan: true);
-        return StepPlan.Change(
-            $"Create Prequel source {name} (postgres, {host}:{port}, database {DatabaseOf(context)}, user {context.Request.UserName}) in {Environment}",
-            $"Prequel environment: {Environment}");
+        return StepPlan.Change(ChangeLine(context, host, port), $"Prequel environment: {Environment}");
     }
+
+    private string ChangeLine(StepContext context, string host, int port) =>
+        $"Create Prequel source {context.Request.SourceName} (postgres, {host}:{port}, database {DatabaseOf(context)}, user {context.Request.UserName}) in {Environment}";
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
@@ -67,11 +68,13 @@ public sealed partial class RegisterSourceStepHandler(
             var password = await secrets.GetAsync(context.OnboardingId, SecretNames.UserPassword, cancellationToken)
                 ?? throw new StepFailedException($"The password of {context.Request.UserName} is no longer stored for this onboarding; retry so create-user sets a new one.");
             var (host, port) = TargetOf(context, forPlan: false);
+            context.EnsureApproved(StepPlan.Change(ChangeLine(context, host, port)));
             var request = new NewPrequelSource(name, host, port, DatabaseOf(context), context.Request.Schemas.Count > 0 ? context.Request.Schemas[0] : "public", context.Request.UserName, password);
             (source, created) = await prequel.EnsureSourceAsync(request, cancellationToken);
         }
+        // The stored password is erased by the engine when the onboarding leaves (docs/workflow.md): a crash right
+        // after this line resumes here, finds the source by name and needs nothing stored.
         context.Facts.PrequelSourceId = source.Id;
-        await secrets.EraseAsync(context.OnboardingId, cancellationToken);
         LogRegistered(context.OnboardingId, source.Id, name, created);
         var reachable = source.IsReachable switch { true => "; Prequel reports it reachable", false => "; Prequel reports it NOT reachable yet", _ => string.Empty };
         return StepResult.Done($"Prequel source {name} {(created ? "created" : "found")} (id {source.Id}) in {Environment}{reachable}.");

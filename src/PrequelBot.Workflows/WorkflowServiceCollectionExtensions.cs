@@ -24,7 +24,6 @@ public static class WorkflowServiceCollectionExtensions
         // Binding twice would append configured lists (approvers) twice: register once.
         if (services.Any(d => d.ServiceType == typeof(WorkflowsMarker))) return services;
         services.AddSingleton<WorkflowsMarker>();
-        services.AddPrequelSettings();
         services.AddOptions<ApprovalOptions>().BindConfiguration(ApprovalOptions.Section).ValidateOnStart();
         services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section).ValidateOnStart();
         services.AddOptions<DatabasesOptions>()
@@ -63,21 +62,5 @@ public static class WorkflowServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>
-    /// Binds and validates the shared <c>Prequel</c> section once, however many projects ask for it (the AWS steps
-    /// need its static IPs, the Prequel client the rest). A second binding would append <c>StaticIps</c> twice.
-    /// </summary>
-    public static IServiceCollection AddPrequelSettings(this IServiceCollection services)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        if (services.Any(d => d.ServiceType == typeof(PrequelSettingsMarker))) return services;
-        services.AddSingleton<PrequelSettingsMarker>();
-        services.AddOptions<PrequelOptions>().BindConfiguration(PrequelOptions.Section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrequelOptions>, PrequelOptionsValidator>());
-        return services;
-    }
-
     private sealed class WorkflowsMarker;
-
-    private sealed class PrequelSettingsMarker;
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Options;
+using PrequelBot.Aws.Tests.Steps;
 using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Aws.Tests;
@@ -14,7 +15,7 @@ public class AwsServiceCollectionExtensionsTests
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         services.AddLogging();
-        services.AddOptions<PrequelOptions>();
+        services.AddSingleton<IPrequelEgress>(new FixedPrequelEgress("35.192.85.117"));
         for (var i = 0; i < calls; i++)
         {
             services.AddAwsSteps();

@@ -258,7 +258,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime, ID
         foreach (var body in bodies)
             await ExpectAsync(Authorized(Bytes(body, "application/json")), HttpStatusCode.BadRequest);
 
-        // A valid token, the activity's serviceUrl differs from the token's: 401 (CONTRACT §3).
+        // A valid token, the activity's serviceUrl differs from the token's: 401 (README, "Endpoints").
         var other = Authorized(Json(Activity("message", "status", serviceUrl: "http://127.0.0.1:9/other/")));
         await ExpectAsync(other, HttpStatusCode.Unauthorized);
 

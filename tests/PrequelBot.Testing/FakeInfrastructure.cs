@@ -98,6 +98,12 @@ public sealed class FakeInfrastructure
             if (Take(world.FailuresLeft)) throw new StepFailedException($"{step} failed on purpose");
             if (Take(world.ErrorsLeft)) throw new InvalidOperationException($"{step} hit a transient error");
 
+            if (step == StepNames.SecurityGroup && world.StaticIps.Count > 0)
+            {
+                // Like the AWS handler: re-plan from live state just before the first change, and apply only the approved plan.
+                context.EnsureApproved(world.SecurityGroupPlan(EffectOf(step, context.Request)));
+            }
+
             switch (step)
             {
                 case StepNames.Discover:

@@ -87,6 +87,32 @@ public sealed class EngineGuaranteeTests
     }
 
     [Fact]
+    public async Task A_change_that_lands_after_the_engines_check_but_before_the_handlers_first_call_is_not_applied()
+    {
+        using var f = new EngineFixture(realTime: true);
+        f.World.StaticIps.AddRange(["35.192.85.117", "35.192.85.118"]);
+        var id = await f.ConnectAsync();
+        var stale = await PromptForAsync(f, id, StepNames.SecurityGroup);
+        var group = FakeInfrastructure.EffectOf(StepNames.SecurityGroup, (await f.LoadAsync(id)).Onboarding.Request);
+        var gate = f.World.ApplyGates.GetOrAdd(StepNames.SecurityGroup, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        var click = f.ClickAsync(id, Approver); // the engine re-plans, finds the approved plan, and calls Apply
+        await Started(f, StepNames.SecurityGroup);
+        f.World.PreExisting.Add($"{group}:35.192.85.118"); // the race: someone edits the group just now
+        gate.SetResult();
+        await click;
+        await f.DrainAsync();
+
+        Assert.Equal(0, f.World.EffectCount(group));
+        var again = f.Chat.PendingPrompt(id)!;
+        Assert.NotEqual(stale.ApprovalId, again.ApprovalId);
+        Assert.Equal([$"add inbound TCP 5432 from 35.192.85.117/32 to {group}"], again.Changes);
+        var step = (await f.LoadAsync(id)).Step(StepNames.SecurityGroup);
+        Assert.Equal(StepState.AwaitingApproval, step.State);
+        Assert.StartsWith("the change differs from what was approved: no longer needed: add inbound TCP 5432 from 35.192.85.118/32", step.Detail);
+    }
+
+    [Fact]
     public async Task A_static_ip_change_with_a_restart_in_between_asks_again_and_never_applies_the_stale_change()
     {
         using var f = new EngineFixture();

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using PrequelBot.Aws.Planning;
 using Microsoft.Extensions.Logging;
@@ -11,31 +10,11 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Aws.Steps;
 
 /// <summary>Helpers shared by the AWS step handlers: facts mapping, target resolution, error translation.</summary>
-internal static partial class AwsStepSupport
+internal static class AwsStepSupport
 {
     public const string ManagedByTag = SecurityGroupPlanner.ManagedByTag;
     public const string ManagedByValue = SecurityGroupPlanner.ManagedByValue;
     public const string OnboardingTag = "prequelbot-onboarding";
-
-    /// <summary>Prequel's static IPs; a clear failure when none is configured.</summary>
-    public static IReadOnlyList<IPAddress> StaticIps(PrequelOptions options)
-    {
-        var ips = options.StaticIps.Where(s => !string.IsNullOrWhiteSpace(s)).ToList();
-        if (ips.Count == 0)
-        {
-            throw new StepFailedException("Prequel:StaticIps is not configured: set Prequel's static IPv4 addresses for this account");
-        }
-        List<IPAddress> parsed = [];
-        foreach (var ip in ips)
-        {
-            if (!IPAddress.TryParse(ip.Trim(), out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-            {
-                throw new StepFailedException($"Prequel:StaticIps contains \"{ip.Trim()}\", which is not an IPv4 address");
-            }
-            parsed.Add(address);
-        }
-        return [.. parsed.Distinct()];
-    }
 
     public static DatabaseFacts ToFacts(RdsDbInstance instance, IReadOnlyList<string>? subnetIds = null, int? fallbackPort = null) => new()
     {
@@ -128,9 +107,4 @@ internal static partial class AwsStepSupport
         return new StepFailedException($"AWS {action} failed: {e.ErrorCode ?? "error"}: {AwsErrorText.Sanitize(e.Message)}{hint}", e);
     }
 
-    /// <summary>RDS identifier rules: 1-63 letters, digits or hyphens, starting with a letter, no "--", no trailing "-".</summary>
-    public static bool IsValidInstanceIdentifier(string id) => id.Length is >= 1 and <= 63 && InstanceId().IsMatch(id) && !id.Contains("--", StringComparison.Ordinal) && !id.EndsWith('-');
-
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9-]*$")]
-    private static partial Regex InstanceId();
 }

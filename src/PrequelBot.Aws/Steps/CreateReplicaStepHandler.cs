@@ -87,6 +87,8 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // The plan from live state, just before any change: it must be the approved one (docs/workflow.md).
+        context.EnsureApproved(await PlanAsync(context, cancellationToken).ConfigureAwait(false));
         var (replicaId, source) = Names(context);
         if (context.Facts.Cluster is { } cluster)
         {

@@ -14,7 +14,7 @@ namespace PrequelBot.Aws.Steps;
 /// <see cref="OnboardingFacts"/>, with where each subnet routes <c>0.0.0.0/0</c> (DescribeRouteTables). Read-only,
 /// so it also runs for <c>plan</c> previews and needs no approval.
 /// </summary>
-public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions> prequel, ILogger<DiscoverStepHandler> logger) : IStepHandler
+public sealed class DiscoverStepHandler(AwsClients aws, IPrequelEgress prequel, ILogger<DiscoverStepHandler> logger) : IStepHandler
 {
     public static readonly IReadOnlySet<string> SupportedEngines = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "postgres", "aurora-postgresql" };
 
@@ -32,8 +32,8 @@ public sealed class DiscoverStepHandler(AwsClients aws, IOptions<PrequelOptions>
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
-        AwsStepSupport.StaticIps(prequel.Value);
-        if (request.Replica && (request.ReplicaId is null || !AwsStepSupport.IsValidInstanceIdentifier(request.ReplicaId)))
+        prequel.StaticIps();
+        if (request.Replica && (request.ReplicaId is null || !PrequelBot.Commands.Identifiers.IsRdsInstanceIdentifier(request.ReplicaId)))
         {
             throw new StepFailedException($"\"{request.ReplicaId}\" is not a valid RDS instance identifier (1-63 letters, digits or hyphens, starting with a letter); choose one with --replica-id");
         }

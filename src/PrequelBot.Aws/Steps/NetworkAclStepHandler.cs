@@ -17,7 +17,7 @@ namespace PrequelBot.Aws.Steps;
 /// allow and deny keeps its effect for every other address (docs/aws.md).
 /// Re-running creates nothing: every apply re-reads the ACLs and re-plans.
 /// </summary>
-public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOptions> prequel, ILogger<NetworkAclStepHandler> logger) : IStepHandler
+public sealed class NetworkAclStepHandler(AwsClients aws, IPrequelEgress prequel, ILogger<NetworkAclStepHandler> logger) : IStepHandler
 {
     private const int MaxRounds = 3;
 
@@ -30,7 +30,11 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOption
     public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var plans = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        return ToStepPlan(await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static StepPlan ToStepPlan(IEnumerable<(string AclId, NetworkAclPlan Plan)> plans)
+    {
         var changes = plans.SelectMany(p => p.Plan.ToCreate.Select(e => e.Describe(p.AclId))).ToList();
         return changes.Count == 0
             ? StepPlan.AlreadyInPlace(string.Join("; ", plans.SelectMany(p => p.Plan.Covered)))
@@ -47,6 +51,11 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOption
             if (plans.All(p => p.Plan.ToCreate.Count == 0))
             {
                 return StepResult.Done(created == 0 ? "already in place" : $"created {created} network ACL entr{(created == 1 ? "y" : "ies")}");
+            }
+            if (round == 1)
+            {
+                // Later rounds only renumber what was approved around a racing writer (see MaxRounds).
+                context.EnsureApproved(ToStepPlan(plans));
             }
             var conflict = false;
             foreach (var (aclId, plan) in plans)
@@ -90,7 +99,7 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IOptions<PrequelOption
 
     private async Task<IReadOnlyList<(string AclId, NetworkAclPlan Plan)>> PlanCoreAsync(StepContext context, CancellationToken cancellationToken)
     {
-        var ips = AwsStepSupport.StaticIps(prequel.Value);
+        var ips = prequel.StaticIps();
         var (target, _) = AwsStepSupport.Target(context);
         if (target.SubnetIds.Count == 0)
         {

@@ -32,7 +32,7 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
             return StepPlan.AlreadyInPlace($"{target.InstanceIdentifier} is already publicly accessible; 0.0.0.0/0: {InternetRoutes.Describe(routes)}");
         }
         var warning = InternetRoutes.PartialWarning(routes);
-        return StepPlan.Change($"make {target.InstanceIdentifier} publicly accessible (ModifyDBInstance PubliclyAccessible=true, applied immediately)",
+        return StepPlan.Change(ChangeLine(target.InstanceIdentifier),
             note: $"Access stays limited by the security group and network ACL rules of the next steps. 0.0.0.0/0: {InternetRoutes.Describe(routes)}.{(warning is null ? "" : " " + warning)}");
     }
 
@@ -44,6 +44,7 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         var routes = await ReachableRoutesAsync(current, cancellationToken).ConfigureAwait(false);
         if (!current.PubliclyAccessible)
         {
+            context.EnsureApproved(StepPlan.Change(ChangeLine(target.InstanceIdentifier)));
             try
             {
                 current = await aws.Rds.MakePubliclyAccessibleAsync(target.InstanceIdentifier, cancellationToken).ConfigureAwait(false);
@@ -84,6 +85,9 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         }
         return routes;
     }
+
+    private static string ChangeLine(string instanceIdentifier) =>
+        $"make {instanceIdentifier} publicly accessible (ModifyDBInstance PubliclyAccessible=true, applied immediately)";
 
     private async Task<RdsDbInstance> DescribeAsync(string id, CancellationToken cancellationToken)
     {

@@ -20,7 +20,7 @@ namespace PrequelBot.Aws.Steps;
 /// rules go on that group of the target instead. <c>InvalidPermission.Duplicate</c> counts as success; every apply
 /// re-reads the groups first, so a re-run creates nothing twice (docs/aws.md).
 /// </summary>
-public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOptions> prequel, ILogger<SecurityGroupStepHandler> logger) : IStepHandler
+public sealed class SecurityGroupStepHandler(AwsClients aws, IPrequelEgress prequel, ILogger<SecurityGroupStepHandler> logger) : IStepHandler
 {
     /// <summary>Fact written on apply: the group that holds the Prequel rules (dedicated or chosen).</summary>
     public const string RulesGroupFact = "security-group:group-id";
@@ -37,8 +37,11 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
     {
         ArgumentNullException.ThrowIfNull(context);
         var (plan, _, _, _) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
-        return plan.HasChanges ? StepPlan.Change(plan.ChangeLines, plan.Note) : StepPlan.AlreadyInPlace(string.Join("; ", plan.Covered));
+        return ToStepPlan(plan);
     }
+
+    private static StepPlan ToStepPlan(SecurityGroupPlan plan) =>
+        plan.HasChanges ? StepPlan.Change(plan.ChangeLines, plan.Note) : StepPlan.AlreadyInPlace(string.Join("; ", plan.Covered));
 
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
@@ -48,6 +51,7 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
         {
             return StepResult.Done("already in place");
         }
+        context.EnsureApproved(ToStepPlan(plan));
         var ec2 = aws.Ec2;
         var groupId = plan.RulesGroupId;
         try
@@ -122,7 +126,7 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IOptions<PrequelOpt
     /// <summary>The live plan: the target's groups now, their rules, and the dedicated group by its tags.</summary>
     private async Task<(SecurityGroupPlan Plan, DatabaseFacts Target, SecurityGroup? Dedicated, ISecurityGroupHolder Holder)> PlanCoreAsync(StepContext context, CancellationToken cancellationToken)
     {
-        var ips = AwsStepSupport.StaticIps(prequel.Value);
+        var ips = prequel.StaticIps();
         var (target, predicted) = AwsStepSupport.Target(context);
         var ec2 = aws.Ec2;
         try

@@ -91,12 +91,8 @@ public sealed partial class CreateUserStepHandler(
                 }
                 return StepResult.Done($"Read-only user {spec.UserName} was already in place.");
             }
-            if (context.ApprovedChanges.Count > 0 && !planned.SequenceEqual(context.ApprovedChanges, StringComparer.Ordinal))
-            {
-                // Apply exactly what was approved: the live state moved, so the approver must see the new change.
-                LogPlanChanged(context.OnboardingId, spec.UserName);
-                return StepResult.Failed($"The database changed since the create-user plan was approved, so nothing was applied. Retry {context.OnboardingId} to see and approve the new plan.");
-            }
+            // Apply exactly what was approved: if the live state moved, the approver must see the new change.
+            context.EnsureApproved(StepPlan.Change(planned));
             string? passwordLiteral = null;
             if (state.Role is null)
             {
@@ -153,9 +149,6 @@ public sealed partial class CreateUserStepHandler(
 
     [LoggerMessage(LogLevel.Information, "Generated and stored a new password for user {User} of onboarding {OnboardingId}")]
     private partial void LogPasswordGenerated(string onboardingId, string user);
-
-    [LoggerMessage(LogLevel.Warning, "create-user for onboarding {OnboardingId}: the plan for user {User} changed since it was approved; nothing applied")]
-    private partial void LogPlanChanged(string onboardingId, string user);
 
     [LoggerMessage(LogLevel.Information, "Role {User} appeared concurrently for onboarding {OnboardingId}; re-inspecting")]
     private partial void LogRoleRace(string onboardingId, string user);

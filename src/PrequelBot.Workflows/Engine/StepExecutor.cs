@@ -90,7 +90,17 @@ public sealed partial class StepExecutor(
             approved = approval!.Plan;
         }
         var context = StepContexts.For(claimed, step, time, approved);
-        var result = await handler.ApplyAsync(context, cancellationToken);
+        StepResult result;
+        try
+        {
+            result = await handler.ApplyAsync(context, cancellationToken);
+        }
+        catch (ApprovedPlanChangedException e) when (approved is not null)
+        {
+            // The handler's own re-plan, made just before its first change, no longer matches: apply nothing, ask again.
+            LogReasked(logger, claimed.Id, name, e.Message);
+            return a => a.ReAsk(name, owner, e.Live, context.Facts, e.Message, policy.NewPromptTerms(name, time.GetUtcNow()), time.GetUtcNow());
+        }
         if (result.Outcome == StepOutcome.Done)
         {
             var verified = await handler.VerifyAsync(context, cancellationToken);

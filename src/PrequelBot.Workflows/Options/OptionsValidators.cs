@@ -5,27 +5,6 @@ using Microsoft.Extensions.Options;
 
 namespace PrequelBot.Workflows.Options;
 
-/// <summary>Validates <c>Prequel</c>: every message names its key.</summary>
-public sealed class PrequelOptionsValidator : IValidateOptions<PrequelOptions>
-{
-    public ValidateOptionsResult Validate(string? name, PrequelOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
-        if (!SettingChecks.IsHttpUrl(options.BaseUrl))
-            failures.Add($"Prequel:BaseUrl must be an absolute http(s) URL (got '{options.BaseUrl}').");
-        if (!PrequelOptions.SupportedApiVersions.Contains(options.ApiVersion))
-            failures.Add($"Prequel:ApiVersion must be one of {string.Join(", ", PrequelOptions.SupportedApiVersions)} (got '{options.ApiVersion}').");
-        for (var i = 0; i < options.StaticIps.Count; i++)
-        {
-            var value = options.StaticIps[i]?.Trim() ?? "";
-            if (!IPAddress.TryParse(value, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork || value.Count(c => c == '.') != 3)
-                failures.Add($"Prequel:StaticIps:{i} must be an IPv4 address like 35.192.85.117 (got '{value}').");
-        }
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-}
-
 /// <summary>Validates <c>Approvals</c>.</summary>
 public sealed partial class ApprovalOptionsValidator : IValidateOptions<ApprovalOptions>
 {

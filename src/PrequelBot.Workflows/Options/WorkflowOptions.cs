@@ -75,27 +75,6 @@ public sealed class DatabasesOptions
         Entries.TryGetValue(alias, out var found) && !string.IsNullOrWhiteSpace(found.ClusterIdentifier) ? found.ClusterIdentifier.Trim().ToLowerInvariant() : null;
 }
 
-/// <summary><c>Prequel</c> section (README, "Settings"). Shared: AWS steps need the static IPs, the Prequel client the rest.</summary>
-public sealed class PrequelOptions
-{
-    public const string Section = "Prequel";
-
-    /// <summary>API base, default <c>https://api.prequel.co</c>.</summary>
-    [Required]
-    public string BaseUrl { get; set; } = "https://api.prequel.co";
-
-    /// <summary>Sent as <c>X-API-KEY</c>. A secret: environment variable <c>Prequel__ApiKey</c>.</summary>
-    public string? ApiKey { get; set; }
-
-    /// <summary>Sent as <c>X-Prequel-Api-Version</c>; selects the body shape (<c>2023-12-01</c> or <c>2022-01-01</c>).</summary>
-    public string ApiVersion { get; set; } = "2023-12-01";
-
-    /// <summary>Prequel's static IPv4 addresses for this account.</summary>
-    public List<string> StaticIps { get; set; } = [];
-
-    public static readonly IReadOnlyList<string> SupportedApiVersions = ["2023-12-01", "2022-01-01"];
-}
-
 /// <summary><c>Workflow</c> section: engine tuning. Defaults suit production; tests shorten them.</summary>
 public sealed class WorkflowOptions
 {

@@ -168,6 +168,31 @@ public sealed class AwsStepsOnMotoTests(MotoFixture moto) : IClassFixture<MotoFi
     }
 
     [Fact]
+    public async Task A_rule_added_by_hand_after_the_approval_makes_apply_refuse_the_approved_plan_and_add_nothing()
+    {
+        var db = await _steps.SeedAsync(customAcl: []);
+        var facts = await DiscoverAsync(db.InstanceId);
+        var planned = AwsStepsHarness.Context(StepNames.SecurityGroup, db.InstanceId, facts, securityGroupId: db.SecurityGroupId);
+        var approved = await _steps.SecurityGroup.PlanAsync(planned, TestContext.Current);
+        Assert.Equal(2, approved.Changes.Count);
+        await moto.Ec2.AuthorizeSecurityGroupIngressAsync(new AuthorizeSecurityGroupIngressRequest
+        {
+            GroupId = db.SecurityGroupId,
+            IpPermissions = [new IpPermission { IpProtocol = "tcp", FromPort = 5432, ToPort = 5432, Ipv4Ranges = [new IpRange { CidrIp = $"{Ip1}/32", Description = "by hand" }] }],
+        }, TestContext.Current);
+        var applying = new StepContext
+        {
+            OnboardingId = planned.OnboardingId, StepName = planned.StepName, Request = planned.Request, Facts = planned.Facts, ApprovedPlan = approved,
+        };
+
+        var error = await Assert.ThrowsAsync<ApprovedPlanChangedException>(() => _steps.SecurityGroup.ApplyAsync(applying, TestContext.Current));
+
+        Assert.Equal([$"add inbound TCP 5432 from {Ip2}/32 to {db.SecurityGroupId}"], error.Live.Changes);
+        Assert.StartsWith($"the change differs from what was approved: no longer needed: add inbound TCP 5432 from {Ip1}/32", error.Message);
+        Assert.Equal([$"{Ip1}/32"], (await IngressAsync(db.SecurityGroupId)).SelectMany(p => p.Ipv4Ranges).Select(r => r.CidrIp));
+    }
+
+    [Fact]
     public async Task With_security_group_naming_a_group_the_instance_does_not_have_the_step_fails_and_changes_nothing()
     {
         var db = await _steps.SeedAsync(customAcl: []);

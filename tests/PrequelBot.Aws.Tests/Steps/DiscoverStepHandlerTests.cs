@@ -16,7 +16,7 @@ public class DiscoverStepHandlerTests
     {
         var endpoint = new AwsEndpoint(Options.Create(new AwsOptions { Region = "eu-west-1" }));
         var ec2 = new AmazonEC2Client(new Amazon.Runtime.AnonymousAWSCredentials(), Amazon.RegionEndpoint.EUWest1);
-        return new DiscoverStepHandler(new AwsClients(endpoint, rds, ec2), Options.Create(new PrequelOptions { StaticIps = ["35.192.85.117"] }), NullLogger<DiscoverStepHandler>.Instance);
+        return new DiscoverStepHandler(new AwsClients(endpoint, rds, ec2), new FixedPrequelEgress("35.192.85.117"), NullLogger<DiscoverStepHandler>.Instance);
     }
 
     private static StepContext Context(string? replicaId) => new()

@@ -1,3 +1,4 @@
+using System.Net;
 using Amazon.EC2;
 using Amazon.EC2.Model;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -75,7 +76,7 @@ public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
     public static string UniqueName(string prefix) =>
         $"{prefix}-{Environment.ProcessId % 1000}-{Interlocked.Increment(ref _counter)}-{Guid.NewGuid().ToString("N")[..6]}";
 
-    public IOptions<PrequelOptions> Prequel { get; } = Options.Create(new PrequelOptions { StaticIps = [.. staticIps] });
+    public IPrequelEgress Prequel { get; } = new FixedPrequelEgress(staticIps);
 
     public DiscoverStepHandler Discover => new(moto.Clients, Prequel, NullLogger<DiscoverStepHandler>.Instance);
     public CreateReplicaStepHandler CreateReplica => new(moto.Clients, new RecheckBackoff(new Random(1)), NullLogger<CreateReplicaStepHandler>.Instance);
@@ -240,4 +241,15 @@ internal static class TestContext
 {
     private static readonly CancellationTokenSource Timeout = new(TimeSpan.FromMinutes(5));
     public static CancellationToken Current => Timeout.Token;
+}
+
+/// <summary>Prequel's static IPs for AWS step tests, which run without the Prequel adapter; the same rules as Prequel:StaticIps.</summary>
+public sealed class FixedPrequelEgress(params string[] staticIps) : IPrequelEgress
+{
+    public IReadOnlyList<IPAddress> StaticIps()
+    {
+        if (staticIps.Length == 0)
+            throw new StepFailedException("Prequel:StaticIps is not configured: set Prequel's static IPv4 addresses for this account");
+        return [.. staticIps.Select(IPAddress.Parse).Distinct()];
+    }
 }

@@ -61,6 +61,32 @@ public sealed class StepContext
 
     /// <summary>The change lines of <see cref="ApprovedPlan"/> (empty for steps without approval).</summary>
     public IReadOnlyList<string> ApprovedChanges => ApprovedPlan?.Changes ?? [];
+
+    /// <summary>
+    /// Called by Apply with the plan it has just made from live state, before it changes anything: throws
+    /// <see cref="ApprovedPlanChangedException"/> when that plan has changes and they are not exactly the approved ones
+    /// (the same change lines and payload). The engine then applies nothing, says why on the card and asks again
+    /// (docs/workflow.md, "Approvals are bound to the change"). Nothing to check for a step without approval, or when
+    /// the live plan has no changes left (it is in place: nothing will be applied).
+    /// </summary>
+    public void EnsureApproved(StepPlan live)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        if (ApprovedPlan is not { } approved || !live.HasChanges) return;
+        if (!approved.Changes.SequenceEqual(live.Changes, StringComparer.Ordinal) || !string.Equals(approved.Payload, live.Payload, StringComparison.Ordinal))
+            throw new ApprovedPlanChangedException(approved, live);
+    }
+}
+
+/// <summary>
+/// Thrown by <see cref="StepContext.EnsureApproved"/>: live state moved after the approval, so the change Apply would
+/// make is not the approved one. Nothing was applied.
+/// </summary>
+public sealed class ApprovedPlanChangedException(StepPlan approved, StepPlan live)
+    : Exception($"the change differs from what was approved: {approved.DifferenceTo(live)}")
+{
+    /// <summary>The plan made from live state, to be shown in the new prompt.</summary>
+    public StepPlan Live { get; } = live;
 }
 
 /// <summary>The outcome of Apply or Verify.</summary>
