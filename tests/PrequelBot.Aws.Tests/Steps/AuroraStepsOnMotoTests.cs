@@ -5,39 +5,14 @@ using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Aws.Tests.Steps;
 
-/// <summary>One Aurora PostgreSQL cluster seeded in moto: its writer, readers, group and subnet group.</summary>
-public sealed record SeededCluster(string ClusterId, string WriterId, IReadOnlyList<string> ReaderIds, SeededDatabase Network);
-
 /// <summary>Aurora PostgreSQL against moto's RDS cluster API (CreateDBCluster, DescribeDBClusters, ModifyDBCluster, CreateDBInstance in a cluster).</summary>
 public sealed class AuroraStepsOnMotoTests(MotoFixture moto) : IClassFixture<MotoFixture>
 {
     private const string Ip = "35.192.85.117";
     private readonly AwsStepsHarness _harness = new(moto, Ip);
 
-    private async Task<SeededCluster> SeedClusterAsync(int readers = 0, DefaultRoute route = DefaultRoute.InternetGateway)
-    {
-        var ct = TestContext.Current;
-        var network = await _harness.SeedAsync(route: route);
-        var clusterId = AwsStepsHarness.UniqueName("aurora");
-        await moto.RdsQuery.InvokeActionAsync("CreateDBCluster",
-        [
-            new("DBClusterIdentifier", clusterId), new("Engine", "aurora-postgresql"), new("MasterUsername", "admin_user"),
-            new("MasterUserPassword", "not-a-real-secret-1"), new("DBSubnetGroupName", network.SubnetGroupName!),
-            new("VpcSecurityGroupIds.VpcSecurityGroupId.1", network.SecurityGroupId), new("Port", "5432"),
-        ], ct);
-        var writer = clusterId + "-w";
-        List<string> ids = [writer];
-        for (var i = 1; i <= readers; i++) ids.Add($"{clusterId}-r{i}");
-        foreach (var id in ids)
-        {
-            await moto.RdsQuery.InvokeActionAsync("CreateDBInstance",
-            [
-                new("DBInstanceIdentifier", id), new("DBInstanceClass", "db.r6g.large"), new("Engine", "aurora-postgresql"),
-                new("DBClusterIdentifier", clusterId), new("PubliclyAccessible", "false"),
-            ], ct);
-        }
-        return new SeededCluster(clusterId, writer, ids[1..], network);
-    }
+    private Task<SeededCluster> SeedClusterAsync(int readers = 0, DefaultRoute route = DefaultRoute.InternetGateway) =>
+        _harness.SeedClusterAsync(readers, route);
 
     private static StepContext Context(string step, SeededCluster cluster, OnboardingFacts facts, bool replica = false, string? reader = null, bool preview = false,
         string? securityGroupId = null) => new()

@@ -105,6 +105,32 @@ public sealed class AwsStepsHarness(MotoFixture moto, params string[] staticIps)
         StartedAt = DateTimeOffset.UtcNow,
     };
 
+    /// <summary>An Aurora PostgreSQL cluster (CreateDBCluster) in a network of <see cref="SeedAsync"/>: a private writer and <paramref name="readers"/> readers (CreateDBInstance in the cluster).</summary>
+    public async Task<SeededCluster> SeedClusterAsync(int readers = 0, DefaultRoute route = DefaultRoute.InternetGateway)
+    {
+        var ct = TestContext.Current;
+        var network = await SeedAsync(route: route);
+        var clusterId = AwsStepsHarness.UniqueName("aurora");
+        await moto.RdsQuery.InvokeActionAsync("CreateDBCluster",
+        [
+            new("DBClusterIdentifier", clusterId), new("Engine", "aurora-postgresql"), new("MasterUsername", "admin_user"),
+            new("MasterUserPassword", "not-a-real-secret-1"), new("DBSubnetGroupName", network.SubnetGroupName!),
+            new("VpcSecurityGroupIds.VpcSecurityGroupId.1", network.SecurityGroupId), new("Port", "5432"),
+        ], ct);
+        var writer = clusterId + "-w";
+        List<string> ids = [writer];
+        for (var i = 1; i <= readers; i++) ids.Add($"{clusterId}-r{i}");
+        foreach (var id in ids)
+        {
+            await moto.RdsQuery.InvokeActionAsync("CreateDBInstance",
+            [
+                new("DBInstanceIdentifier", id), new("DBInstanceClass", "db.r6g.large"), new("Engine", "aurora-postgresql"),
+                new("DBClusterIdentifier", clusterId), new("PubliclyAccessible", "false"),
+            ], ct);
+        }
+        return new SeededCluster(clusterId, writer, ids[1..], network);
+    }
+
     /// <summary>Seeds a VPC with two subnets, a security group, a DB subnet group and a DB instance.</summary>
     /// <remarks>With <c>customAcl</c>, both subnets are associated with a new custom ACL holding exactly those entries (moto adds none by itself).</remarks>
     public async Task<SeededDatabase> SeedAsync(string engine = "postgres", bool publiclyAccessible = false, IReadOnlyList<IpPermission>? ingress = null,
@@ -253,3 +279,7 @@ public sealed class FixedPrequelEgress(params string[] staticIps) : IPrequelEgre
         return [.. staticIps.Select(IPAddress.Parse).Distinct()];
     }
 }
+
+/// <summary>One Aurora PostgreSQL cluster seeded in moto: its writer, readers, group and subnet group.</summary>
+public sealed record SeededCluster(string ClusterId, string WriterId, IReadOnlyList<string> ReaderIds, SeededDatabase Network);
+
