@@ -16,10 +16,13 @@ internal sealed class SlackIntegrationStatus(IOptions<SlackOptions> options) : I
         {
             var o = options.Value;
             var missing = new List<string>();
-            if (string.IsNullOrWhiteSpace(o.SigningSecret)) missing.Add("Slack:SigningSecret");
+            if (string.IsNullOrWhiteSpace(o.SigningSecret) && !o.UsesSocketMode) missing.Add("Slack:SigningSecret (or Slack:AppToken for Socket Mode)");
             if (string.IsNullOrWhiteSpace(o.BotToken)) missing.Add("Slack:BotToken");
+            var inbound = o.UsesSocketMode
+                ? string.IsNullOrWhiteSpace(o.SigningSecret) ? "Socket Mode" : "Socket Mode and HTTP"
+                : "HTTP";
             return missing.Count == 0
-                ? $"Web API at {o.ApiBaseUri.GetLeftPart(UriPartial.Authority)}"
+                ? $"Web API at {o.ApiBaseUri.GetLeftPart(UriPartial.Authority)}, inbound over {inbound}"
                 : $"set {string.Join(" and ", missing)}";
         }
     }

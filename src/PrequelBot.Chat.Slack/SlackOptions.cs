@@ -18,10 +18,32 @@ public sealed class SlackOptions
     /// <summary><c>xoxb-…</c> bot token for the Web API, sent only as <c>Authorization: Bearer</c> to <see cref="ApiBaseUrl"/>. Secret: never logged.</summary>
     public string? BotToken { get; set; }
 
+    /// <summary>
+    /// <c>xapp-…</c> app-level token (scope <c>connections:write</c>). When set, the bot also receives commands and clicks
+    /// over Socket Mode (docs/slack-socket-mode.md) and needs no inbound HTTPS; the HTTP endpoints stay available.
+    /// Secret: never logged.
+    /// </summary>
+    public string? AppToken { get; set; }
+
     /// <summary>Web API base, default <c>https://slack.com/api/</c>; a trailing slash is optional. Override for GovSlack or tests.</summary>
     public string ApiBaseUrl { get; set; } = DefaultApiBaseUrl;
 
-    public bool IsConfigured => !string.IsNullOrWhiteSpace(SigningSecret) && !string.IsNullOrWhiteSpace(BotToken);
+    /// <summary>Slack works: a bot token, and a way in (the signing secret for HTTP, or the app token for Socket Mode).</summary>
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(BotToken) && (!string.IsNullOrWhiteSpace(SigningSecret) || UsesSocketMode);
+
+    /// <summary>Whether <see cref="AppToken"/> is set, so the bot holds Socket Mode connections.</summary>
+    public bool UsesSocketMode => !string.IsNullOrWhiteSpace(AppToken);
+
+    /// <summary>
+    /// A Socket Mode URL the bot may dial: <c>wss://</c>, or plain <c>ws://</c> only when the Web API base itself is plain
+    /// <c>http://</c> on a loopback host (a local fake in tests).
+    /// </summary>
+    public static bool IsAllowedSocketUri(Uri uri, Uri apiBase)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        ArgumentNullException.ThrowIfNull(apiBase);
+        return uri.Scheme == "wss" || (uri.Scheme == "ws" && apiBase.Scheme == Uri.UriSchemeHttp && apiBase.IsLoopback && uri.IsLoopback);
+    }
 
     /// <summary><see cref="ApiBaseUrl"/> as a URI that ends in <c>/</c>, so <c>new Uri(base, "chat.postMessage")</c> stays under it.</summary>
     public Uri ApiBaseUri
@@ -39,6 +61,11 @@ internal sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
 {
     public ValidateOptionsResult Validate(string? name, SlackOptions options)
     {
+        if (!string.IsNullOrWhiteSpace(options.AppToken) && !options.AppToken.Trim().StartsWith("xapp-", StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Fail("Slack:AppToken must be an app-level token (xapp-…) with the connections:write scope.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ApiBaseUrl))
         {
             return ValidateOptionsResult.Success;

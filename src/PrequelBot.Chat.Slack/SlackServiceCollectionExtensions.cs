@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Polly;
 using PrequelBot.Chat.Slack;
@@ -12,7 +13,8 @@ public static class SlackServiceCollectionExtensions
     /// <summary>
     /// Registers the Slack adapter: options (section <c>Slack</c>, validated at start-up), signature verification,
     /// the Web API client (typed HttpClient with retries for transient failures), the chat port
-    /// (<see cref="IChatPlatform"/> "slack") and an <see cref="IIntegrationStatus"/>. Safe to call twice.
+    /// (<see cref="IChatPlatform"/> "slack"), an <see cref="IIntegrationStatus"/>, the shared inbound handler and
+    /// Socket Mode (a hosted service, active only with <c>Slack:AppToken</c>). Safe to call twice.
     /// Map the endpoints with <c>app.MapSlackEndpoints()</c>.
     /// </summary>
     public static IServiceCollection AddSlackChat(this IServiceCollection services)
@@ -29,6 +31,11 @@ public static class SlackServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SlackRequestVerifier>();
         services.TryAddSingleton<SlackBackgroundReplies>();
+        services.TryAddSingleton<SlackInboundHandler>();
+        services.TryAddSingleton<SlackEnvelopeDeduplicator>();
+        // Does nothing unless Slack:AppToken is set (docs/slack-socket-mode.md).
+        services.TryAddSingleton<SlackSocketMode>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SlackSocketMode>(sp => sp.GetRequiredService<SlackSocketMode>()));
 
         // The default HTTP logging would write full URIs, and a response_url path is a capability to post
         // into the user's conversation; SlackWebApiClient logs method names and error codes itself.

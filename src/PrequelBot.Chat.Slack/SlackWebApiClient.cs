@@ -98,16 +98,41 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
         }
     }
 
-    private async Task<JsonObject> CallAsync(string method, JsonObject body, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>apps.connections.open</c> (https://docs.slack.dev/reference/methods/apps.connections.open) with the app-level
+    /// token <c>Slack:AppToken</c>: a fresh single-use WebSocket URL for Socket Mode. The URL carries a ticket: it is a
+    /// credential and is never logged.
+    /// </summary>
+    public async Task<Uri> OpenSocketModeConnectionAsync(CancellationToken cancellationToken)
+    {
+        var appToken = options.CurrentValue.AppToken;
+        if (string.IsNullOrWhiteSpace(appToken))
+        {
+            throw new InvalidOperationException("Socket Mode is not configured: set Slack:AppToken.");
+        }
+
+        var response = await CallAsync("apps.connections.open", [], cancellationToken, appToken).ConfigureAwait(false);
+        var url = (response["url"] as JsonValue)?.ToString();
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !SlackOptions.IsAllowedSocketUri(uri, options.CurrentValue.ApiBaseUri))
+        {
+            LogFailed(logger, "apps.connections.open", "invalid_url");
+            throw new SlackApiException("apps.connections.open", "invalid_url");
+        }
+
+        return uri;
+    }
+
+    private async Task<JsonObject> CallAsync(string method, JsonObject body, CancellationToken cancellationToken, string? token = null)
     {
         var settings = options.CurrentValue;
-        if (string.IsNullOrWhiteSpace(settings.BotToken))
+        token ??= settings.BotToken;
+        if (string.IsNullOrWhiteSpace(token))
         {
             throw new InvalidOperationException("Slack is not configured: set Slack:BotToken.");
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.ApiBaseUri, method)) { Content = Json(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.BotToken);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         ThrowIfRateLimited(method, response);

@@ -22,17 +22,38 @@ public sealed record FakeSlackMessage(string Channel, string Ts, string? ThreadT
 /// <c>chat.update</c>, <c>chat.postEphemeral</c> under <see cref="BaseUrl"/>, and a <c>response_url</c> sink under
 /// <see cref="HooksUrl"/>. It checks the Bearer token, keeps messages by ts, and can fail the next calls with 429 or
 /// an <c>ok:false</c> error. Point <c>Slack:ApiBaseUrl</c> at <see cref="BaseUrl"/>.
+/// It also plays Slack's side of Socket Mode (https://docs.slack.dev/apis/events-api/using-socket-mode):
+/// <c>apps.connections.open</c> with <see cref="AppToken"/> hands out a single-use <c>ws://127.0.0.1…/link/?ticket=…</c>
+/// URL; each connection is greeted with <c>hello</c>; tests send envelopes (<see cref="SendEnvelopeAsync"/>), read the
+/// acknowledgements, and ask a connection to refresh (<see cref="FakeSocketModeConnection.DisconnectAsync"/>).
 /// </summary>
 public sealed class FakeSlackApi : IAsyncDisposable
 {
     private readonly ConcurrentQueue<Func<HttpContext, Task<bool>>> _faults = new();
+    private readonly ConcurrentDictionary<string, bool> _tickets = new(StringComparer.Ordinal);
     private WebApplication? _app;
+    private string _address = "";
     private int _nextTs;
+    private int _nextConnection;
+    private int _nextEnvelope;
 
-    public FakeSlackApi(string botToken = "xoxb-test") => BotToken = botToken;
+    public FakeSlackApi(string botToken = "xoxb-test", string appToken = "xapp-1-A0123456789-test")
+    {
+        BotToken = botToken;
+        AppToken = appToken;
+    }
 
     /// <summary>The token requests must carry.</summary>
     public string BotToken { get; }
+
+    /// <summary>The app-level token <c>apps.connections.open</c> must carry (Socket Mode).</summary>
+    public string AppToken { get; }
+
+    /// <summary>Every Socket Mode connection ever opened, in order.</summary>
+    public ConcurrentQueue<FakeSocketModeConnection> SocketConnections { get; } = new();
+
+    /// <summary>The Socket Mode connections currently open.</summary>
+    public IReadOnlyList<FakeSocketModeConnection> OpenSocketConnections => [.. SocketConnections.Where(c => c.IsOpen)];
 
     /// <summary><c>http://127.0.0.1:{port}/api/</c>.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -89,10 +110,13 @@ public sealed class FakeSlackApi : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         _app = builder.Build();
+        _app.UseWebSockets();
         _app.MapPost("/api/{method}", HandleApiAsync);
         _app.MapPost("/hooks/{**path}", HandleHookAsync);
+        _app.Map("/link", HandleSocketAsync);
         await _app.StartAsync(cancellationToken);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        _address = address;
         BaseUrl = address + "/api/";
         HooksUrl = address + "/hooks/";
     }
@@ -121,6 +145,15 @@ public sealed class FakeSlackApi : IAsyncDisposable
         if (_faults.TryDequeue(out var fault) && await fault(context))
         {
             Faulted.Enqueue(call);
+            return;
+        }
+
+        if (method == "apps.connections.open")
+        {
+            if (authorization != "Bearer " + AppToken) { await Reply(context, new JsonObject { ["ok"] = false, ["error"] = "invalid_auth" }); return; }
+            var ticket = Guid.NewGuid().ToString("N");
+            _tickets[ticket] = true;
+            await Reply(context, new JsonObject { ["ok"] = true, ["url"] = "ws" + _address["http".Length..] + "/link/?ticket=" + ticket });
             return;
         }
 
@@ -162,6 +195,75 @@ public sealed class FakeSlackApi : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until at least <paramref name="count"/> Socket Mode connections are open and greeted.</summary>
+    public async Task<IReadOnlyList<FakeSocketModeConnection>> WaitForSocketConnectionsAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (DateTime.UtcNow < deadline)
+        {
+            var open = OpenSocketConnections;
+            if (open.Count >= count) return open;
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException($"The bot did not hold {count} Socket Mode connection(s).");
+    }
+
+    /// <summary>
+    /// Sends a Socket Mode envelope of <paramref name="type"/> (<c>slash_commands</c>, <c>interactive</c>, …) on
+    /// <paramref name="connection"/> (default: the newest open one) and waits up to 3 s, Slack's limit, for its
+    /// acknowledgement, which it returns. <paramref name="envelopeId"/> repeats an earlier envelope (a retry).
+    /// </summary>
+    public async Task<JsonObject> SendEnvelopeAsync(string type, JsonObject payload, FakeSocketModeConnection? connection = null, string? envelopeId = null, int retryAttempt = 0)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var open = OpenSocketConnections;
+        connection ??= open.Count > 0 ? open[^1] : throw new InvalidOperationException("No Socket Mode connection is open.");
+        envelopeId ??= string.Create(CultureInfo.InvariantCulture, $"{Guid.NewGuid():D}-{Interlocked.Increment(ref _nextEnvelope)}");
+        var envelope = new JsonObject
+        {
+            ["envelope_id"] = envelopeId,
+            ["payload"] = payload.DeepClone(),
+            ["type"] = type,
+            ["accepts_response_payload"] = type == "slash_commands",
+            ["retry_attempt"] = retryAttempt,
+            ["retry_reason"] = retryAttempt == 0 ? "" : "timeout",
+        };
+        var before = connection.AcksFor(envelopeId).Count;
+        await connection.SendAsync(envelope);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+        while (DateTime.UtcNow < deadline)
+        {
+            var acks = connection.AcksFor(envelopeId);
+            if (acks.Count > before) return acks[^1];
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException($"Envelope {envelopeId} ({type}) was not acknowledged within 3 s on connection {connection.Id}.");
+    }
+
+    private async Task HandleSocketAsync(HttpContext context)
+    {
+        var ticket = context.Request.Query["ticket"].ToString();
+        if (!context.WebSockets.IsWebSocketRequest || !_tickets.TryRemove(ticket, out _))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var connection = new FakeSocketModeConnection(Interlocked.Increment(ref _nextConnection), socket);
+        await connection.SendAsync(new JsonObject
+        {
+            ["type"] = "hello",
+            ["num_connections"] = OpenSocketConnections.Count + 1,
+            ["connection_info"] = new JsonObject { ["app_id"] = "A0123456789" },
+            ["debug_info"] = new JsonObject { ["host"] = "fake", ["approximate_connection_time"] = 18060 },
+        });
+        SocketConnections.Enqueue(connection);
+        await connection.ReceiveUntilClosedAsync(context.RequestAborted);
+    }
+
     private async Task HandleHookAsync(HttpContext context, string path)
     {
         var body = await ReadJsonAsync(context);
@@ -189,9 +291,94 @@ public sealed class FakeSlackApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var connection in SocketConnections)
+        {
+            connection.Abort();
+            connection.Dispose();
+        }
+
         if (_app is not null)
         {
             await _app.DisposeAsync();
         }
+    }
+}
+
+/// <summary>Slack's end of one Socket Mode connection: what it sent and the acknowledgements it received.</summary>
+public sealed class FakeSocketModeConnection(int id, System.Net.WebSockets.WebSocket socket) : IDisposable
+{
+    private readonly SemaphoreSlim _send = new(1, 1);
+    private volatile bool _open = true;
+
+    public int Id { get; } = id;
+
+    public bool IsOpen => _open && socket.State == System.Net.WebSockets.WebSocketState.Open;
+
+    /// <summary>Every message the bot sent on this connection (acknowledgements), in order.</summary>
+    public ConcurrentQueue<JsonObject> Received { get; } = new();
+
+    public IReadOnlyList<JsonObject> AcksFor(string envelopeId) =>
+        [.. Received.Where(m => m["envelope_id"]?.GetValue<string>() == envelopeId)];
+
+    public async Task SendAsync(JsonObject message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(message.ToJsonString());
+        await _send.WaitAsync();
+        try
+        {
+            await socket.SendAsync(bytes, System.Net.WebSockets.WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
+
+    /// <summary>Sends <c>{"type":"disconnect","reason":…}</c>, as Slack does before it drops a connection (<c>refresh_requested</c>, <c>warning</c>, <c>link_disabled</c>).</summary>
+    public Task DisconnectAsync(string reason = "refresh_requested") =>
+        SendAsync(new JsonObject { ["type"] = "disconnect", ["reason"] = reason, ["debug_info"] = new JsonObject { ["host"] = "fake" } });
+
+    public void Dispose() => _send.Dispose();
+
+    internal async Task ReceiveUntilClosedAsync(CancellationToken aborted)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (socket.State == System.Net.WebSockets.WebSocketState.Open)
+            {
+                using var message = new MemoryStream();
+                System.Net.WebSockets.WebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer, aborted);
+                    message.Write(buffer, 0, result.Count);
+                } while (!result.EndOfMessage);
+
+                if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    _open = false;
+                    await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    return;
+                }
+
+                if (JsonNode.Parse(message.ToArray()) is JsonObject json) Received.Enqueue(json);
+            }
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // The bot went away.
+        }
+        finally
+        {
+            _open = false;
+        }
+    }
+
+    public void Abort()
+    {
+        _open = false;
+        socket.Abort();
     }
 }

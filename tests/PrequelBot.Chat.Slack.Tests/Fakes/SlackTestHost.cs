@@ -24,7 +24,8 @@ public sealed class SlackTestHost : IAsyncDisposable
     public CapturingLoggerProvider Logs { get; } = new();
     public HttpClient Client { get; private set; } = null!;
 
-    public static async Task<SlackTestHost> StartAsync()
+    /// <summary>Starts the app; with <paramref name="socketMode"/> it also holds Socket Mode connections to the fake (<c>Slack:AppToken</c>).</summary>
+    public static async Task<SlackTestHost> StartAsync(bool socketMode = false)
     {
         var host = new SlackTestHost();
         await host.Slack.StartAsync();
@@ -33,6 +34,7 @@ public sealed class SlackTestHost : IAsyncDisposable
         builder.Configuration["Slack:SigningSecret"] = Secret;
         builder.Configuration["Slack:BotToken"] = host.Slack.BotToken;
         builder.Configuration["Slack:ApiBaseUrl"] = host.Slack.BaseUrl;
+        if (socketMode) builder.Configuration["Slack:AppToken"] = host.Slack.AppToken;
         builder.Logging.ClearProviders().AddProvider(host.Logs).SetMinimumLevel(LogLevel.Trace);
         builder.Services.AddSlackChat();
         builder.Services.AddSingleton<IChatCommandHandler>(host.Handler);
