@@ -44,7 +44,11 @@ public sealed class SlackBotHost : IAsyncDisposable
 
     public IStateStore Store => _factory.Services.GetRequiredService<IStateStore>();
 
-    public static async Task<SlackBotHost> StartAsync(string directory, FakeInfrastructure? world = null)
+    /// <summary>
+    /// Starts the host. With <paramref name="socketMode"/> it gets <c>Slack:AppToken</c> and no signing secret: every HTTP
+    /// request to <c>/slack/*</c> would be refused, so whatever reaches the bot came over Socket Mode.
+    /// </summary>
+    public static async Task<SlackBotHost> StartAsync(string directory, FakeInfrastructure? world = null, bool socketMode = false, IReadOnlyDictionary<string, string?>? settings = null)
     {
         world ??= new FakeInfrastructure();
         var slack = new FakeSlackApi();
@@ -57,6 +61,13 @@ public sealed class SlackBotHost : IAsyncDisposable
             ["Slack:BotToken"] = slack.BotToken,
             ["Slack:ApiBaseUrl"] = slack.BaseUrl,
         };
+        if (socketMode)
+        {
+            values["Slack:SigningSecret"] = "";
+            values["Slack:AppToken"] = slack.AppToken;
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(values));
@@ -77,7 +88,41 @@ public sealed class SlackBotHost : IAsyncDisposable
     public async Task<(HttpStatusCode Status, JsonObject? Reply)> CommandAsync(string text, string userId = RequesterId)
     {
         var hook = "commands/" + TeamId + "/" + Guid.NewGuid().ToString("N");
-        var body = Form(
+        var body = Form(CommandFields(text, userId, hook));
+        using var response = await SendAsync("/slack/commands", body);
+        if (response.StatusCode != HttpStatusCode.OK) return (response.StatusCode, null);
+
+        var ack = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        return (response.StatusCode, await LateReplyAsync(ack, hook));
+    }
+
+    /// <summary>
+    /// Types <c>/prequel {text}</c> over Socket Mode: a <c>slash_commands</c> envelope on an open connection (or
+    /// <paramref name="connection"/>). Returns the acknowledgement's payload, or what followed on <c>response_url</c>.
+    /// </summary>
+    public async Task<JsonObject?> CommandOverSocketAsync(string text, string userId = RequesterId, FakeSocketModeConnection? connection = null)
+    {
+        var hook = "commands/" + TeamId + "/" + Guid.NewGuid().ToString("N");
+        var payload = new JsonObject();
+        foreach (var (key, value) in CommandFields(text, userId, hook)) payload[key] = value;
+        payload["is_enterprise_install"] = "false";
+        var ack = await Slack.SendEnvelopeAsync("slash_commands", payload, connection);
+        return ack["payload"] is JsonObject answer ? await LateReplyAsync(answer, hook) : null;
+    }
+
+    /// <summary>Clicks like <see cref="ClickAsync"/>, as an <c>interactive</c> envelope over Socket Mode; returns the acknowledgement.</summary>
+    public Task<JsonObject> ClickOverSocketAsync(FakeSlackMessage message, string buttonText, string userId = ApproverId, FakeSocketModeConnection? connection = null) =>
+        Slack.SendEnvelopeAsync("interactive", ClickPayload(message, buttonText, userId), connection);
+
+    private async Task<JsonObject> LateReplyAsync(JsonObject ack, string hook)
+    {
+        if (ack["text"]?.GetValue<string>() != "Working on it…") return ack;
+        var late = await Slack.WaitForCallsAsync("hooks/" + hook, timeout: TimeSpan.FromSeconds(60));
+        return late.Single().Body;
+    }
+
+    private (string Key, string Value)[] CommandFields(string text, string userId, string hook) =>
+        [
             ("token", "deprecated-verification-token"),
             ("team_id", TeamId),
             ("team_domain", "acme"),
@@ -89,21 +134,21 @@ public sealed class SlackBotHost : IAsyncDisposable
             ("text", text),
             ("api_app_id", "A0123456789"),
             ("response_url", Slack.HooksUrl + hook),
-            ("trigger_id", "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"));
-        using var response = await SendAsync("/slack/commands", body);
-        if (response.StatusCode != HttpStatusCode.OK) return (response.StatusCode, null);
-
-        var ack = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
-        if (ack["text"]?.GetValue<string>() != "Working on it…") return (response.StatusCode, ack);
-        var late = await Slack.WaitForCallsAsync("hooks/" + hook, timeout: TimeSpan.FromSeconds(60));
-        return (response.StatusCode, late.Single().Body);
-    }
+            ("trigger_id", "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"),
+        ];
 
     /// <summary>
     /// Clicks the button titled <paramref name="buttonText"/> on a message the bot posted, as <paramref name="userId"/>:
     /// a <c>block_actions</c> payload built as Slack builds it from the posted blocks (action_id, block_id, value), signed.
     /// </summary>
     public async Task<HttpStatusCode> ClickAsync(FakeSlackMessage message, string buttonText, string userId = ApproverId)
+    {
+        using var response = await SendAsync("/slack/interactions", "payload=" + WebUtility.UrlEncode(ClickPayload(message, buttonText, userId).ToJsonString()));
+        return response.StatusCode;
+    }
+
+    /// <summary>The <c>block_actions</c> payload Slack sends when <paramref name="userId"/> clicks <paramref name="buttonText"/>.</summary>
+    public JsonObject ClickPayload(FakeSlackMessage message, string buttonText, string userId = ApproverId)
     {
         var actions = message.Blocks!.OfType<JsonObject>().Single(b => b["type"]?.GetValue<string>() == "actions");
         var button = actions["elements"]!.AsArray().OfType<JsonObject>().Single(e => e["text"]?["text"]?.GetValue<string>() == buttonText);
@@ -143,8 +188,7 @@ public sealed class SlackBotHost : IAsyncDisposable
                 ["action_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture).Insert(10, "."),
             }),
         };
-        using var response = await SendAsync("/slack/interactions", "payload=" + WebUtility.UrlEncode(payload.ToJsonString()));
-        return response.StatusCode;
+        return payload;
     }
 
     /// <summary>Sends <paramref name="body"/> as a form POST signed with the signing secret at <paramref name="at"/> (default: now).</summary>
