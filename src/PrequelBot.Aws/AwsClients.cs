@@ -4,6 +4,7 @@ using Amazon.Runtime;
 using Microsoft.Extensions.Options;
 using PrequelBot.Aws.Rds;
 using PrequelBot.Workflows.Ports;
+using PrequelBot.Workflows.Telemetry;
 
 namespace PrequelBot.Aws;
 
@@ -72,13 +73,13 @@ public sealed class AwsClients : IDisposable
         Endpoint = endpoint;
         _rds = new Lazy<IRdsClient>(() =>
         {
-            var client = new RdsQueryClient(endpoint.Configure(new RdsClientConfig()));
+            var client = new RdsQueryClient(endpoint.Configure(new RdsClientConfig { HttpClientFactory = new MeteredAwsHttpClientFactory(PrequelBotTelemetry.Dependencies.Rds) }));
             lock (_owned) { _owned.Add(client); }
             return new RdsClient(client);
         });
         _ec2 = new Lazy<IAmazonEC2>(() =>
         {
-            var client = new AmazonEC2Client(endpoint.Configure(new AmazonEC2Config()));
+            var client = new AmazonEC2Client(endpoint.Configure(new AmazonEC2Config { HttpClientFactory = new MeteredAwsHttpClientFactory(PrequelBotTelemetry.Dependencies.Ec2) }));
             lock (_owned) { _owned.Add(client); }
             return client;
         });

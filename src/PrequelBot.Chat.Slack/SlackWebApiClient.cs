@@ -26,6 +26,12 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
     /// <summary>Used when Slack rate-limits without a <c>Retry-After</c> header.</summary>
     public static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Set on requests whose URL is a credential (a <c>response_url</c> may post into the user's conversation for 30
+    /// minutes): tracing records only its scheme and host (docs/operations.md).
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> SecretUrl = new("PrequelBot.SecretUrl");
+
     /// <summary>The configured Web API base (ends in <c>/</c>).</summary>
     public Uri ApiBaseUri => options.CurrentValue.ApiBaseUri;
 
@@ -88,6 +94,7 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
         {
             Content = Json(payload),
         };
+        request.Options.Set(SecretUrl, true);
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         ThrowIfRateLimited("response_url", response);
         if (!response.IsSuccessStatusCode)

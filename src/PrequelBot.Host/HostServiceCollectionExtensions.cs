@@ -32,11 +32,13 @@ public static class HostServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>One Hangfire server of this process, named <c>{machine}:{pid}:{role}</c>, serving <paramref name="queues"/>.</summary>
+    /// <summary>One Hangfire server of this process, named <c>{node}:{pid}:{role}</c> (node: <c>Telemetry:NodeName</c>, default the machine name), serving <paramref name="queues"/>.</summary>
     private static void AddServer(IServiceCollection services, string role, string[] queues, Func<WorkflowOptions, int> workers) =>
         services.AddHangfireServer((sp, server) =>
         {
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{role}";
+            // The node name leads: the trace filter reads it back from the server id (docs/operations.md).
+            var node = sp.GetService<IOptions<PrequelBot.Host.Telemetry.TelemetryOptions>>()?.Value.EffectiveNodeName ?? Environment.MachineName;
+            server.ServerName = $"{node}:{Environment.ProcessId}:{role}";
             server.Queues = queues;
             server.WorkerCount = workers(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value);
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);

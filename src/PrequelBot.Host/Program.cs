@@ -2,6 +2,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPrequelSettingsFile();
 builder.LimitRequestBodies();
+builder.AddPrequelTelemetry();
 builder.Services.AddPrequelStorage();
 builder.Services.AddPrequelWorkflows();
 builder.Services.AddPrequelJobServers();
@@ -15,6 +16,7 @@ builder.Services.AddStartupReport();
 var app = builder.Build();
 if (!app.HasValidSettings()) return 1;
 
+app.MapPrequelTelemetry();
 app.MapHealthEndpoints();
 app.MapSlackEndpoints();
 app.MapTeamsEndpoints();

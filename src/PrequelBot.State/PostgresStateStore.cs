@@ -23,6 +23,8 @@ public sealed class PostgresStateStore(NpgsqlDataSource dataSource) : SqlStateSt
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    protected override string RequestKindSql => "(request::jsonb ->> 'kind')";
+
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 }

@@ -361,6 +361,20 @@ public abstract class SqlStateStore : IStateStore
     /// <summary>Active onboardings first, then the most recently updated; with a <c>@limit</c> parameter.</summary>
     private static string RecentFirst => $"ORDER BY CASE WHEN state IN ({ActiveStates}) THEN 0 ELSE 1 END, updated_at DESC LIMIT @limit";
 
+    /// <summary>SQL that reads the onboarding kind out of the <c>request</c> JSON column (differs per dialect).</summary>
+    protected virtual string RequestKindSql => "json_extract(request, '$.kind')";
+
+    public async Task<IReadOnlyList<OnboardingCount>> CountByStateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"SELECT COALESCE({RequestKindSql}, 'connect') AS kind, state, COUNT(*) FROM onboardings GROUP BY 1, 2 ORDER BY 1, 2");
+        var counts = new List<OnboardingCount>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            counts.Add(new OnboardingCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        return counts;
+    }
+
     public Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken) =>
         ListIdsAsync($"SELECT id FROM onboardings WHERE state IN ({ActiveStates}) ORDER BY updated_at", cancellationToken);
 

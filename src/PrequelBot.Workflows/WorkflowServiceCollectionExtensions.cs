@@ -55,6 +55,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<IWorkScheduler, HangfireWorkScheduler>();
         services.TryAddSingleton<IChatCommandHandler, OnboardingCommands>();
         services.TryAddSingleton<IApprovalDecider, ApprovalService>();
+        services.TryAddSingleton<PrequelBot.Workflows.Telemetry.OnboardingGauge>();
         services.TryAddTransient<StepJob>();
         services.TryAddTransient<ChatSyncJob>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StepHandlerCheck>());

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
@@ -48,7 +49,7 @@ public sealed class SlackBotHost : IAsyncDisposable
     /// Starts the host. With <paramref name="socketMode"/> it gets <c>Slack:AppToken</c> and no signing secret: every HTTP
     /// request to <c>/slack/*</c> would be refused, so whatever reaches the bot came over Socket Mode.
     /// </summary>
-    public static async Task<SlackBotHost> StartAsync(string directory, FakeInfrastructure? world = null, bool socketMode = false, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<SlackBotHost> StartAsync(string directory, FakeInfrastructure? world = null, bool socketMode = false, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool realAdapters = false)
     {
         world ??= new FakeInfrastructure();
         var slack = new FakeSlackApi();
@@ -74,7 +75,8 @@ public sealed class SlackBotHost : IAsyncDisposable
             // Only the outside world is replaced; the chat port is the real Slack adapter.
             builder.ConfigureTestServices(s =>
             {
-                s.ReplaceStepHandlers(world.Handlers());
+                if (!realAdapters) s.ReplaceStepHandlers(world.Handlers());
+                services?.Invoke(s);
             });
         });
         _ = factory.Server; // start now: hosted services (schema, Hangfire, reconciler) run from here on
@@ -205,6 +207,18 @@ public sealed class SlackBotHost : IAsyncDisposable
         using var response = await SendAsync(path, body, contentType: contentType);
         return response.StatusCode;
     }
+
+    /// <summary>GET <paramref name="path"/> from <paramref name="remote"/> (TestServer requests have no peer address otherwise).</summary>
+    public Task<HttpContext> GetFromAsync(string path, IPAddress remote) =>
+        _factory.Server.SendAsync(c =>
+        {
+            c.Request.Method = "GET";
+            c.Request.Path = path;
+            c.Connection.RemoteIpAddress = remote;
+            c.Connection.LocalIpAddress = IPAddress.Loopback;
+        });
+
+    public IServiceProvider Services => _factory.Services;
 
     /// <summary>Sends a raw request as given (for missing or forged headers).</summary>
     public Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request) => _client.SendAsync(request);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Engine;
 using PrequelBot.Workflows.Ports;
+using PrequelBot.Workflows.Telemetry;
 
 namespace PrequelBot.Workflows.Chat;
 
@@ -82,17 +83,20 @@ public sealed partial class ChatOutbox(
             }
 
             var shown = await messages.GetChatMessagesAsync(onboardingId, cancellationToken).ConfigureAwait(false);
+            var delivered = false;
             var card = CardViews.Card(aggregate);
             var cardHash = Hash(card with { UpdatedAt = default });
             if (!shown.TryGetValue(CardKey, out var cardMessage))
             {
                 var posted = await platform.PostCardAsync(ob.Conversation, card, cancellationToken).ConfigureAwait(false);
                 cardMessage = new StoredChatMessage(posted, cardHash);
+                delivered = true;
                 await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
             }
             else if (cardMessage.ContentHash != cardHash)
             {
                 await platform.UpdateCardAsync(cardMessage.Ref, card, cancellationToken).ConfigureAwait(false);
+                delivered = true;
                 await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage with { ContentHash = cardHash }, cancellationToken).ConfigureAwait(false);
             }
 
@@ -106,15 +110,19 @@ public sealed partial class ChatOutbox(
                     // A prompt decided before it was ever shown (cancelled at once) is not worth posting.
                     if (approval.State is ApprovalState.Cancelled) continue;
                     var posted = await platform.PostPromptAsync(ob.Conversation, cardMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
+                    delivered = true;
                     await messages.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, promptHash), cancellationToken).ConfigureAwait(false);
                 }
                 else if (promptMessage.ContentHash != promptHash)
                 {
                     await platform.UpdatePromptAsync(promptMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
+                    delivered = true;
                     await messages.SaveChatMessageAsync(onboardingId, key, promptMessage with { ContentHash = promptHash }, cancellationToken).ConfigureAwait(false);
                 }
             }
             await messages.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
+            // Lag: from the change chat now shows to the moment it shows it (only when something was sent).
+            if (delivered) PrequelBotTelemetry.RecordOutboxLag(platform.Platform, time.GetUtcNow() - ob.UpdatedAt);
             return Round.Synced;
         }
         catch (ChatDeliveryDelayedException e)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PrequelBot.Workflows.Chat;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Ports;
+using PrequelBot.Workflows.Telemetry;
 
 namespace PrequelBot.Workflows.Engine;
 
@@ -36,6 +37,8 @@ public sealed partial class ApprovalService(
         var t = result.Transition;
         var outcome = t.Refused ? DecisionOutcome.NotAllowed : t.Changed ? DecisionOutcome.Recorded : DecisionOutcome.AlreadyDecided;
         var shown = result.Saved ?? seen;
+        if (outcome == DecisionOutcome.Recorded && shown.Approval(approvalId) is { DecidedAt: { } decidedAt } settled)
+            PrequelBotTelemetry.RecordApprovalWait(settled.Step, decidedAt - settled.RequestedAt);
         var decision = new DecisionResult(outcome, t.Message ?? "", CardViews.Prompt(shown, shown.Approval(approvalId)!));
         LogDecision(logger, onboardingId, approvalId, actor.Platform, actor.Id, approve, outcome);
         return decision;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PrequelBot.Workflows.Domain;
 using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
+using PrequelBot.Workflows.Telemetry;
 
 namespace PrequelBot.Workflows.Engine;
 
@@ -27,6 +28,7 @@ public sealed partial class StepExecutor(
         if (claim.Saved is not { } claimed) return;
         var step = claimed.Step(stepName);
         var handler = handlers.For(stepName);
+        var started = time.GetTimestamp();
 
         Func<OnboardingAggregate, Transition>? record = null;
         Exception? error = null;
@@ -54,10 +56,12 @@ public sealed partial class StepExecutor(
         }
         if (record is null)
         {
+            PrequelBotTelemetry.RecordStep(stepName, "error", time.GetElapsedTime(started));
             await RecordErrorAsync(onboardingId, stepName, owner, error!, step.Errors, cancellationToken);
             return;
         }
         var saved = await updater.UpdateAsync(onboardingId, record, cancellationToken);
+        PrequelBotTelemetry.RecordStep(stepName, saved.Saved?.Step(stepName).State.Word() ?? "superseded", time.GetElapsedTime(started));
         if (saved.Saved?.Step(stepName) is { State: StepState.Completed }) LogStepCompleted(logger, onboardingId, stepName);
         else if (saved.Saved?.Step(stepName) is { State: StepState.Failed, Detail: var reason }) LogStepFailed(logger, onboardingId, stepName, reason ?? "");
 

@@ -37,6 +37,9 @@ public interface IOnboardingStore
     /// <summary>Ids of onboardings that are not finished (for the reconciler).</summary>
     Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken);
 
+    /// <summary>How many onboardings there are of each kind and state (words, e.g. <c>connect</c>, <c>awaiting-approval</c>); one grouped query, for the <c>prequelbot.onboardings</c> gauge.</summary>
+    Task<IReadOnlyList<OnboardingCount>> CountByStateAsync(CancellationToken cancellationToken);
+
     /// <summary>The audit trail of one onboarding, oldest first.</summary>
     Task<IReadOnlyList<AuditEvent>> GetAuditAsync(string onboardingId, CancellationToken cancellationToken);
 }
@@ -104,6 +107,9 @@ public interface IStateStore : IOnboardingStore, IChatMessageStore, ILeaseStore,
     /// <summary>True when the store answers a trivial query.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>The number of onboardings of one kind in one state (both as their stored words).</summary>
+public sealed record OnboardingCount(string Kind, string State, long Count);
 
 /// <summary>A posted chat message and the fingerprint of the content it shows (to skip needless updates).</summary>
 public sealed record StoredChatMessage(ChatMessageRef Ref, string ContentHash);

@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Hangfire;
+using Hangfire.Dashboard;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using PrequelBot.Host.Telemetry;
+using PrequelBot.Prequel;
+using PrequelBot.Workflows.Telemetry;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// OpenTelemetry for the host (docs/operations.md, "Metrics and traces"): PrequelBot's own meter and activity source,
+/// ASP.NET Core, HttpClient and Npgsql instrumentation; OTLP export when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; the
+/// optional Prometheus <c>/metrics</c>; the W3C trace context carried into every Hangfire job; per-dependency call
+/// metrics for Slack, Teams, Prequel, RDS, EC2 and PostgreSQL; JSON console logs with trace and span ids.
+/// </summary>
+public static partial class TelemetryExtensions
+{
+    public const string ServiceName = "prequelbot";
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Registers telemetry. Safe to call twice.</summary>
+    public static WebApplicationBuilder AddPrequelTelemetry(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (services.Any(d => d.ServiceType == typeof(TelemetryMarker))) return builder;
+        services.AddSingleton<TelemetryMarker>();
+
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section)
+            .Validate(o => o.NodeName is null || o.NodeName.Length == 0 || NodeNamePattern().IsMatch(o.NodeName.Trim()),
+                "Telemetry:NodeName may hold only letters, digits, '.', '_' and '-' (at most 63).")
+            .ValidateOnStart();
+        // Settings a test host adds late are read from the options at run time; only OTLP (environment variables) is read here.
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+        // JSON logs are the built-in formatter (Logging:Console:FormatterName=json); scopes carry TraceId and SpanId.
+        services.Configure<JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+
+        // Every outgoing HTTP call of an adapter counts for its dependency (AWS clients do the same in PrequelBot.Aws).
+        services.ConfigureAll<Microsoft.Extensions.Http.HttpClientFactoryOptions>(o => o.HttpMessageHandlerBuilderActions.Add(
+            handlers => handlers.AdditionalHandlers.Insert(0, new DependencyMetricsHandler(DependencyOf(handlers.Name ?? "")))));
+        services.AddHostedService<PostgresDependencyListener>();
+
+        // Hangfire keeps its filters globally: the trace filter is added once per process.
+        if (!GlobalJobFilters.Filters.Any(f => f.Instance is TraceContextJobFilter)) GlobalJobFilters.Filters.Add(new TraceContextJobFilter());
+
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddDetector(sp => new NodeResourceDetector(sp.GetRequiredService<IOptions<TelemetryOptions>>().Value.EffectiveNodeName)))
+            .WithTracing(t =>
+            {
+                t.AddSource(PrequelBotTelemetry.Name)
+                    .AddAspNetCoreInstrumentation(o =>
+                    {
+                        // Probes and scrapes are noise; the query string never reaches a span.
+                        o.Filter = context => context.Request.Path != "/healthz" && context.Request.Path != "/readyz" && context.Request.Path != MetricsPath;
+                    })
+                    .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = RedactSecretUrl)
+                    .AddNpgsql();
+                if (otlp) t.AddOtlpExporter();
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter(PrequelBotTelemetry.Name, "Npgsql")
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation();
+                if (otlp) m.AddOtlpExporter();
+                // A pull reader: it collects only when /metrics is scraped, and /metrics is mapped only when enabled.
+                m.AddPrometheusExporter();
+            });
+        _ = otel;
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>GET /metrics</c> (Prometheus text format) when <c>Telemetry:PrometheusEndpoint</c> is on, behind the
+    /// dashboard's access rule (<see cref="MetricsAccess"/>), and tags every request span with this node's name.
+    /// </summary>
+    public static WebApplication MapPrequelTelemetry(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
+        var node = options.EffectiveNodeName;
+        app.Use((context, next) =>
+        {
+            Activity.Current?.SetTag(PrequelBotTelemetry.Tags.Node, node);
+            return next(context);
+        });
+        app.Services.GetRequiredService<OnboardingGauge>();
+        if (options.PrometheusEndpoint)
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
+            {
+                if (!MetricsAccess.IsAllowed(context))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    return;
+                }
+
+                await next(context);
+            }), optionsName: null);
+        }
+
+        return app;
+    }
+
+    /// <summary>A span of a request whose URL is a credential keeps only its scheme and host (query strings are redacted by the instrumentation).</summary>
+    private static void RedactSecretUrl(Activity activity, HttpRequestMessage request)
+    {
+        if (request.RequestUri is not { } uri || !request.Options.TryGetValue(PrequelBot.Chat.Slack.SlackWebApiClient.SecretUrl, out var secret) || !secret) return;
+        activity.SetTag("url.full", uri.GetLeftPart(UriPartial.Authority) + "/REDACTED");
+        activity.SetTag("url.path", null);
+    }
+
+    /// <summary>The <c>dependency</c> tag of a named HttpClient of an adapter.</summary>
+    internal static string DependencyOf(string clientName) =>
+        clientName.Contains("Slack", StringComparison.OrdinalIgnoreCase) ? PrequelBotTelemetry.Dependencies.Slack
+        : clientName.Contains("Teams", StringComparison.OrdinalIgnoreCase) ? PrequelBotTelemetry.Dependencies.Teams
+        : clientName == PrequelClient.HttpClientName || clientName.Contains("Prequel", StringComparison.OrdinalIgnoreCase) ? PrequelBotTelemetry.Dependencies.Prequel
+        : "http";
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,63}$")]
+    private static partial Regex NodeNamePattern();
+
+    private sealed class TelemetryMarker;
+}
+
+/// <summary><c>service.name</c> = prequelbot and <c>service.instance.id</c> = <c>Telemetry:NodeName</c>.</summary>
+internal sealed class NodeResourceDetector(string node) : IResourceDetector
+{
+    public Resource Detect() => new(new Dictionary<string, object>
+    {
+        ["service.name"] = TelemetryExtensions.ServiceName,
+        ["service.instance.id"] = node,
+    });
+}
+
+/// <summary>
+/// Who may read <c>/metrics</c>: exactly whoever may open the Hangfire dashboard (CONTRACT §3 rule for
+/// <c>/hangfire</c>). One method, so a change of the dashboard rule is one line here.
+/// </summary>
+public static class MetricsAccess
+{
+    public static bool IsAllowed(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var storage = context.RequestServices.GetRequiredService<JobStorage>();
+        return new LocalRequestsOnlyAuthorizationFilter().Authorize(new AspNetCoreDashboardContext(storage, new DashboardOptions(), context));
+    }
+}
+
+/// <summary>Counts PostgreSQL commands (Npgsql's own activities) in <c>prequelbot.dependency.calls</c>/<c>.duration</c> as <c>postgres</c>.</summary>
+internal sealed class PostgresDependencyListener : IHostedService, IDisposable
+{
+    private ActivityListener? _listener;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            // Creates the activity (for its duration and status) without marking it recorded: exporters still sample.
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity => PrequelBotTelemetry.RecordDependency(
+                PrequelBotTelemetry.Dependencies.Postgres, activity.Status != ActivityStatusCode.Error, activity.Duration),
+        };
+        ActivitySource.AddActivityListener(_listener);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _listener?.Dispose();
+        _listener = null;
+    }
+}
