@@ -173,6 +173,29 @@ public abstract class StateStoreContract
     }
 
     [Fact]
+    public async Task Onboardings_are_counted_by_kind_and_state_in_their_stored_words()
+    {
+        var store = await NewStoreAsync();
+        static long Count(IReadOnlyList<OnboardingCount> counts, string state) =>
+            counts.Where(c => c.Kind == "connect" && c.State == state).Sum(c => c.Count);
+        var before = await store.CountByStateAsync(CancellationToken.None);
+        var done = NewAggregate();
+        done.Onboarding.State = OnboardingState.Completed;
+        await store.CreateAsync(done, CancellationToken.None);
+        var waiting = NewAggregate();
+        waiting.Onboarding.State = OnboardingState.AwaitingApproval;
+        await store.CreateAsync(waiting, CancellationToken.None);
+        await store.CreateAsync(NewAggregate(), CancellationToken.None);
+
+        var after = await store.CountByStateAsync(CancellationToken.None);
+
+        Assert.Equal(Count(before, "completed") + 1, Count(after, "completed"));
+        Assert.Equal(Count(before, "awaiting-approval") + 1, Count(after, "awaiting-approval"));
+        Assert.Equal(before.Sum(c => c.Count) + 3, after.Sum(c => c.Count));
+        Assert.All(after, c => Assert.True(c.Count > 0));
+    }
+
+    [Fact]
     public async Task Recent_lists_active_onboardings_first_and_active_ids_exclude_finished_ones()
     {
         var store = await NewStoreAsync();
