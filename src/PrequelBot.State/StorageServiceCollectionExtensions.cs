@@ -5,7 +5,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Microsoft.Extensions.Logging;
 using PrequelBot.State;
+using PrequelBot.State.Jobs;
 using PrequelBot.Workflows.Ports;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -22,7 +24,7 @@ public static class StorageServiceCollectionExtensions
     /// <summary>
     /// Registers the state store, the secret store (<see cref="SecretsServiceCollectionExtensions.AddPrequelSecrets"/>) and
     /// Hangfire's storage for <c>Storage:Provider</c>: SQLite + Hangfire.InMemory (one node) or PostgreSQL +
-    /// Hangfire.PostgreSql (several nodes; long polling on, short invisibility timeout). The host adds the Hangfire
+    /// Hangfire.PostgreSql (several nodes; one job wake-up listener per process, short invisibility timeout). The host adds the Hangfire
     /// servers. Call before any other hosted service that needs the schema. Safe to call twice.
     /// </summary>
     public static IServiceCollection AddPrequelStorage(this IServiceCollection services)
@@ -58,11 +60,12 @@ public static class StorageServiceCollectionExtensions
             if (o.IsPostgres)
             {
                 config.UsePostgreSqlStorage(
-                    c => c.UseNpgsqlConnection(o.ConnectionString),
+                    c => c.UseNpgsqlConnection(HangfireConnectionString(o.ConnectionString)),
                     new PostgreSqlStorageOptions
                     {
-                        // Cross-process pick-up by LISTEN/NOTIFY instead of 15 s polling (docs/architecture.md, "Jobs").
-                        EnableLongPolling = true,
+                        // Cross-process pick-up by one LISTEN connection per process (PostgresJobWakeup) instead of one per
+                        // idle worker; Hangfire's own long polling only if that is unavailable (docs/architecture.md, "Jobs on PostgreSQL").
+                        EnableLongPolling = !PostgresJobWakeup.IsAvailable,
                         QueuePollInterval = TimeSpan.FromSeconds(5),
                         // A crashed node's job is re-fetched after this; a step running longer keeps its own lease (renewed by its
                         // heartbeat), so a re-fetched job finds it held and does nothing.
@@ -79,8 +82,39 @@ public static class StorageServiceCollectionExtensions
             }
         });
 
+        services.AddSingleton<IHostedService>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return o.IsPostgres && PostgresJobWakeup.IsAvailable
+                ? new PostgresJobWakeup.Listener(o.ConnectionString, sp.GetRequiredService<ILogger<PostgresJobWakeup.Listener>>())
+                : new NoService();
+        });
+
         services.AddPrequelSecrets();
         return services;
+    }
+
+    /// <summary>
+    /// Hangfire's own pool: at most 10 connections, idle ones closed after 30 s, unless the connection string says
+    /// otherwise. Idle, a node then holds the wake-up listener and a few pooled connections (docs/architecture.md).
+    /// </summary>
+    internal static string HangfireConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!Mentions(connectionString, "Maximum Pool Size", "Max Pool Size", "MaxPoolSize")) builder.MaxPoolSize = 10;
+        if (!Mentions(connectionString, "Connection Idle Lifetime", "ConnectionIdleLifetime")) builder.ConnectionIdleLifetime = 30;
+        if (!Mentions(connectionString, "Connection Pruning Interval", "ConnectionPruningInterval")) builder.ConnectionPruningInterval = 5;
+        if (!Mentions(connectionString, "Application Name", "ApplicationName")) builder.ApplicationName = "prequelbot-hangfire";
+        return builder.ConnectionString;
+    }
+
+    private static bool Mentions(string connectionString, params string[] keys) =>
+        connectionString.Split(';').Select(p => p.Split('=')[0].Trim()).Any(k => keys.Any(key => string.Equals(k, key, StringComparison.OrdinalIgnoreCase)));
+
+    private sealed class NoService : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class StorageMarker;

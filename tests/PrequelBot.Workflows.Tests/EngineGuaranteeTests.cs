@@ -61,6 +61,49 @@ public sealed class EngineGuaranteeTests
     }
 
     [Fact]
+    public async Task The_reconciler_names_the_moment_a_dead_workers_lease_lapses_and_takes_the_step_over_then()
+    {
+        using var f = new EngineFixture();
+        var id = await f.ConnectAsync();
+        await f.Decider.DecideAsync(f.Chat.PendingPrompt(id)!.ApprovalId, Approver, true, CancellationToken.None);
+        f.Work.Pending.Clear(); // the approved step's job went with the node that fetched it
+        var leaseUntil = f.Clock.GetUtcNow() + TimeSpan.FromSeconds(15);
+        var updater = f.Services.GetRequiredService<OnboardingUpdater>();
+        // A worker claimed the step, then its node was killed: nobody renews the lease.
+        Assert.NotNull((await updater.UpdateAsync(id, a => a.Claim(StepNames.PublicAccess, "dead-node", leaseUntil, f.Clock.GetUtcNow()), CancellationToken.None)).Saved);
+
+        var before = await f.Reconciler.ReconcileAsync(startup: false, CancellationToken.None);
+        f.Clock.Advance(TimeSpan.FromSeconds(15.5));
+        var after = await f.Reconciler.ReconcileAsync(startup: false, CancellationToken.None);
+        await f.DrainAsync();
+
+        Assert.Equal((0, leaseUntil), (before.Redriven, before.NextDue));
+        Assert.Equal(1, after.Redriven);
+        Assert.Equal(1, f.World.Applies[StepNames.PublicAccess]);
+        Assert.Equal(StepState.Completed, (await f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+        Assert.Contains(await f.Store.GetAuditAsync(id, CancellationToken.None), e => e.Action == "step-resumed");
+    }
+
+    [Fact]
+    public async Task Approved_work_whose_job_was_lost_is_due_again_after_the_start_grace()
+    {
+        using var f = new EngineFixture(new() { ["Workflow:StartGrace"] = "00:00:05" });
+        var id = await f.ConnectAsync();
+        await f.Decider.DecideAsync(f.Chat.PendingPrompt(id)!.ApprovalId, Approver, true, CancellationToken.None);
+        f.Work.Pending.Clear();
+        var approvedAt = (await f.LoadAsync(id)).Onboarding.UpdatedAt;
+
+        var early = await f.Reconciler.ReconcileAsync(startup: false, CancellationToken.None);
+        f.Clock.Advance(TimeSpan.FromSeconds(6));
+        var late = await f.Reconciler.ReconcileAsync(startup: false, CancellationToken.None);
+        await f.DrainAsync();
+
+        Assert.Equal((0, approvedAt + TimeSpan.FromSeconds(5)), (early.Redriven, early.NextDue));
+        Assert.Equal(1, late.Redriven);
+        Assert.Equal(StepState.Completed, (await f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+    }
+
+    [Fact]
     public async Task A_rule_added_by_hand_between_the_prompt_and_the_click_makes_the_step_ask_again_and_apply_nothing()
     {
         using var f = new EngineFixture();

@@ -408,7 +408,7 @@ public sealed class OnboardingWorkflowTests : IDisposable
         var id = (await _f.SayAsync("connect mydb")).StartedOnboardingId!;
         _f.Work.Pending.Clear(); // the in-memory queue is gone, as after a restart
 
-        var redriven = await _f.Reconciler.ReconcileAsync(startup: true, CancellationToken.None);
+        var redriven = (await _f.Reconciler.ReconcileAsync(startup: true, CancellationToken.None)).Redriven;
         await _f.DrainAsync();
 
         Assert.Equal(1, redriven);

@@ -27,9 +27,10 @@ public sealed partial class Reconciler(
     /// on a single-node store the leases of the previous run are voided (that process is gone); otherwise only
     /// steps that made no progress for a grace period are re-driven.
     /// </summary>
-    public async Task<int> ReconcileAsync(bool startup, CancellationToken cancellationToken)
+    public async Task<ReconcilePass> ReconcileAsync(bool startup, CancellationToken cancellationToken)
     {
-        var grace = options.CurrentValue.ReconcileInterval;
+        var grace = options.CurrentValue.StartGrace;
+        DateTimeOffset? nextDue = null;
         var assumeQueueLost = startup && topology.VolatileJobQueue;
         var voidLeases = startup && topology.SingleNode;
         var redriven = 0;
@@ -54,7 +55,11 @@ public sealed partial class Reconciler(
                 StepState.Waiting => step.NextCheckAt is null || assumeQueueLost || step.NextCheckAt < now - grace,
                 _ => false,
             };
-            if (!due) continue;
+            if (!due)
+            {
+                if (WhenDue(aggregate, step, grace) is { } when && when > now && (nextDue is null || when < nextDue)) nextDue = when;
+                continue;
+            }
             if (step is { State: StepState.Waiting, NextCheckAt: { } next } && next > now) scheduler.RunStepLater(id, step.Name, next - now);
             else scheduler.RunStep(id, step?.Name ?? aggregate.Steps[^1].Name);
             redriven++;
@@ -62,8 +67,17 @@ public sealed partial class Reconciler(
             LogRedriven(logger, id, step?.Name ?? "-", stepState);
         }
         foreach (var id in await chat.ListChatPendingIdsAsync(cancellationToken)) scheduler.SyncChat(id);
-        return redriven;
+        return new ReconcilePass(redriven, nextDue);
     }
+
+    /// <summary>When a pass would next re-drive this onboarding if nothing happens meanwhile: its lease lapses, or its queued work is overdue.</summary>
+    private static DateTimeOffset? WhenDue(OnboardingAggregate aggregate, StepRecord? step, TimeSpan grace) => step?.State switch
+    {
+        StepState.Running => step.LeaseUntil,
+        StepState.Pending or StepState.Approved => aggregate.Onboarding.UpdatedAt + grace,
+        StepState.Waiting => step.NextCheckAt + grace,
+        _ => null,
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciler re-drove onboarding {OnboardingId} at step {Step} ({StepState})")]
     private static partial void LogRedriven(ILogger logger, string onboardingId, string step, string stepState);
@@ -71,3 +85,6 @@ public sealed partial class Reconciler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId} cancelled: an approval prompt expired")]
     private static partial void LogExpired(ILogger logger, string onboardingId);
 }
+
+/// <summary>What one reconciler pass did, and when the next one is worth making (null: only at the regular sweep).</summary>
+public sealed record ReconcilePass(int Redriven, DateTimeOffset? NextDue);

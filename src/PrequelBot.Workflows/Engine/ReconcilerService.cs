@@ -7,8 +7,11 @@ using PrequelBot.Workflows.Ports;
 namespace PrequelBot.Workflows.Engine;
 
 /// <summary>
-/// Runs the <see cref="Reconciler"/> once at start-up (treating the job queue as lost when it is in memory) and
-/// then every <see cref="WorkflowOptions.ReconcileInterval"/>. With several nodes a lease lets one node at a time do it.
+/// Runs the <see cref="Reconciler"/> once at start-up (treating the job queue as lost when it is in memory), then at
+/// every <see cref="WorkflowOptions.ReconcileInterval"/>, and in between exactly when the last pass said work falls
+/// due (a lease lapses, queued work is overdue). With several nodes one node at a time holds the short "reconciler"
+/// lease, renewed every <see cref="Tick"/>; when that node dies another takes over within three ticks
+/// (docs/workflow.md, "Losing a node").
 /// </summary>
 public sealed partial class ReconcilerService(
     Reconciler reconciler,
@@ -17,23 +20,41 @@ public sealed partial class ReconcilerService(
     TimeProvider time,
     ILogger<ReconcilerService> logger) : BackgroundService
 {
+    /// <summary>How often the lease is renewed or tried for: one small UPDATE per node.</summary>
+    public static readonly TimeSpan Tick = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan Soonest = TimeSpan.FromMilliseconds(100);
+
     private readonly string _owner = Ids.NewLeaseOwner();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var first = true;
+        var nextPass = time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var interval = options.CurrentValue.ReconcileInterval;
-                if (first || await store.TryAcquireLeaseAsync("reconciler", _owner, time.GetUtcNow() + interval, stoppingToken).ConfigureAwait(false))
+                var tick = interval < Tick ? interval : Tick;
+                var now = time.GetUtcNow();
+                if (first || await store.TryAcquireLeaseAsync("reconciler", _owner, now + 3 * tick, stoppingToken).ConfigureAwait(false))
                 {
-                    var redriven = await reconciler.ReconcileAsync(first, stoppingToken).ConfigureAwait(false);
-                    if (first && redriven > 0) LogResumed(logger, redriven);
+                    if (now >= nextPass)
+                    {
+                        var pass = await reconciler.ReconcileAsync(first, stoppingToken).ConfigureAwait(false);
+                        if (first && pass.Redriven > 0) LogResumed(logger, pass.Redriven);
+                        var sweep = time.GetUtcNow() + interval;
+                        nextPass = pass.NextDue is { } due && due < sweep ? due : sweep;
+                    }
+                }
+                else
+                {
+                    nextPass = now; // another node reconciles; pass at once if its lease lapses
                 }
                 first = false;
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
+                var wait = nextPass - time.GetUtcNow();
+                await Task.Delay(wait < Soonest ? Soonest : wait > tick ? tick : wait, time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

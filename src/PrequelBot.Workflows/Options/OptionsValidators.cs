@@ -65,6 +65,7 @@ public sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>
         var failures = new List<string>();
         void Positive(TimeSpan value, string key) { if (value <= TimeSpan.Zero) failures.Add($"Workflow:{key} must be positive (got '{value}')."); }
         Positive(o.ReconcileInterval, nameof(o.ReconcileInterval));
+        Positive(o.StartGrace, nameof(o.StartGrace));
         Positive(o.RecheckInitialDelay, nameof(o.RecheckInitialDelay));
         Positive(o.RecheckMaxDelay, nameof(o.RecheckMaxDelay));
         Positive(o.WaitTimeout, nameof(o.WaitTimeout));

@@ -80,8 +80,18 @@ public sealed class WorkflowOptions
 {
     public const string Section = "Workflow";
 
-    /// <summary>How often the reconciler re-drives lost work and expires prompts. Default 30 s.</summary>
+    /// <summary>
+    /// How often the reconciler sweeps every active onboarding (re-drives lost work, expires prompts). Between sweeps it
+    /// also wakes exactly when the next lease lapses or queued work is overdue (docs/workflow.md, "Losing a node").
+    /// Default 30 s.
+    /// </summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long approved or due work may sit unclaimed before the reconciler enqueues it again (a job fetched by a node
+    /// that died). Enqueuing twice is harmless: the step's claim is a compare-and-set. Default 5 s.
+    /// </summary>
+    public TimeSpan StartGrace { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>First re-check delay of a waiting step. Default 15 s.</summary>
     public TimeSpan RecheckInitialDelay { get; set; } = TimeSpan.FromSeconds(15);
@@ -93,9 +103,10 @@ public sealed class WorkflowOptions
     public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromHours(2);
 
     /// <summary>
-    /// How long a running step's lease lasts without a renewal; a crashed worker's step is retaken after this. Default 2 min.
+    /// How long a running step's lease lasts without a renewal; a killed worker's step is taken over this long after
+    /// its last heartbeat. The heartbeat keeps a long step's lease alive, so the lease can be short. Default 15 s.
     /// </summary>
-    public TimeSpan StepLease { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan StepLease { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How often a running step renews its lease: a quarter of <see cref="StepLease"/>, so a few missed beats are survived.</summary>
     public TimeSpan StepHeartbeat => StepLease / 4;
