@@ -31,11 +31,22 @@ internal static class SlackAckBench
         var clients = Option("--clients", 32);
         var onboardings = Option("--onboardings", 10);
         var limit = TimeSpan.FromSeconds(Option("--max-seconds", 300));
+        var rate = Option("--rate", 0); // > 0: open loop at this many requests/s (latency at a fixed load), else closed loop
         if (Text("--client") is { } target)
         {
             // The load-generating side, started by the host side below as a process of its own.
             using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false }) { BaseAddress = new Uri(target) };
             return await LoadAsync(client);
+        }
+
+        if (args.Contains("--reference"))
+        {
+            // The limit for this work: bare Kestrel that verifies Slack's signature and acks, nothing else.
+            await using var reference = await ReferenceAck.StartAsync(Secret);
+            Console.WriteLine($"Reference (bare Kestrel, verify signature + ack): {reference.Address}, {clients} clients, warm-up {warmup}, measured {count}{(rate > 0 ? $", open loop at {rate} req/s" : "")}");
+            return args.Contains("--same-process")
+                ? await LoadAsync(new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false }) { BaseAddress = reference.Address })
+                : await LoadFromAnotherProcessAsync(reference.Address);
         }
 
         var directory = Path.Combine(Path.GetTempPath(), "prequelbot-bench-" + Guid.NewGuid().ToString("N"));
@@ -85,7 +96,7 @@ internal static class SlackAckBench
             if (!reply.Contains("Started onboarding", StringComparison.Ordinal) && !reply.Contains("Working on it", StringComparison.Ordinal)) throw new InvalidOperationException("Seeding failed: " + reply);
         }
 
-        Console.WriteLine($"PrequelBot Slack ack bench: host {address}, {clients} clients, {onboardings} active onboardings, warm-up {warmup}, measured {count}");
+        Console.WriteLine($"PrequelBot Slack ack bench: host {address}, {clients} clients, {onboardings} active onboardings, warm-up {warmup}, measured {count}{(rate > 0 ? $", open loop at {rate} req/s" : "")}");
         var started = Stopwatch.StartNew();
         while (true)
         {
@@ -108,8 +119,8 @@ internal static class SlackAckBench
         async Task<int> LoadAsync(HttpClient target)
         {
             using var stop = new CancellationTokenSource(limit);
-            await RunAsync(target, warmup, clients, stop.Token);
-            var result = await RunAsync(target, count, clients, stop.Token);
+            await RunAsync(target, warmup, clients, 0, stop.Token);
+            var result = await RunAsync(target, count, clients, rate, stop.Token);
             Array.Sort(result.Latencies);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"requests {result.Latencies.Length} in {result.Elapsed.TotalSeconds:0.00} s = {result.Latencies.Length / result.Elapsed.TotalSeconds:0} req/s; non-200 or unexpected bodies: {result.Failures}"));
@@ -121,7 +132,7 @@ internal static class SlackAckBench
         async Task<int> LoadFromAnotherProcessAsync(Uri target)
         {
             var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-            foreach (var arg in new[] { typeof(SlackAckBench).Assembly.Location, "--client", target.ToString(), "--count", $"{count}", "--warmup", $"{warmup}", "--clients", $"{clients}", "--max-seconds", $"{(int)limit.TotalSeconds}" })
+            foreach (var arg in new[] { typeof(SlackAckBench).Assembly.Location, "--client", target.ToString(), "--count", $"{count}", "--warmup", $"{warmup}", "--clients", $"{clients}", "--max-seconds", $"{(int)limit.TotalSeconds}", "--rate", $"{rate}" })
                 start.ArgumentList.Add(arg);
             using var client = Process.Start(start)!;
             using var stop = new CancellationTokenSource(limit + TimeSpan.FromSeconds(30));
@@ -138,18 +149,26 @@ internal static class SlackAckBench
             return client.ExitCode;
         }
 
-        static async Task<Run> RunAsync(HttpClient http, int total, int clients, CancellationToken cancellationToken)
+        static async Task<Run> RunAsync(HttpClient http, int total, int clients, int rate, CancellationToken cancellationToken)
         {
             var latencies = new double[total];
             var next = -1;
             var failures = 0;
             var clock = Stopwatch.StartNew();
+            var origin = Stopwatch.GetTimestamp();
             var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
             {
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < total && !cancellationToken.IsCancellationRequested)
                 {
-                    var start = Stopwatch.GetTimestamp();
+                    if (rate > 0)
+                    {
+                        // Open loop: request i is due at i / rate seconds; latency counts from when it was due.
+                        var due = origin + (long)(i * (double)Stopwatch.Frequency / rate);
+                        var ahead = due - Stopwatch.GetTimestamp();
+                        if (ahead > 0) await Task.Delay(TimeSpan.FromSeconds((double)ahead / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
+                    }
+                    var start = rate > 0 ? origin + (long)(i * (double)Stopwatch.Frequency / rate) : Stopwatch.GetTimestamp();
                     string reply;
                     try
                     {
@@ -202,6 +221,56 @@ internal static class SlackAckBench
 }
 
 internal sealed record Run(double[] Latencies, TimeSpan Elapsed, int Failures);
+
+/// <summary>
+/// The reference: a bare Kestrel endpoint on 127.0.0.1 that does what any Slack app must (read the body, check the
+/// timestamp window and the v0 HMAC signature) and answers a fixed ephemeral ack. No DI beyond the slim builder, no state.
+/// </summary>
+internal sealed class ReferenceAck : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ReferenceAck(WebApplication app, Uri address) => (_app, Address) = (app, address);
+
+    public Uri Address { get; }
+
+    public static async Task<ReferenceAck> StartAsync(string secret)
+    {
+        var key = Encoding.UTF8.GetBytes(secret);
+        var ack = Encoding.UTF8.GetBytes("{\"response_type\":\"ephemeral\",\"text\":\"No onboardings yet.\"}");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapPost("/slack/commands", async (HttpContext context) =>
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer);
+            var body = buffer.ToArray();
+            var timestamp = context.Request.Headers["X-Slack-Request-Timestamp"].ToString();
+            var signature = context.Request.Headers["X-Slack-Signature"].ToString();
+            if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                || Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - seconds) > 300 || !signature.StartsWith("v0=", StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+            var basestring = Encoding.UTF8.GetBytes($"v0:{timestamp}:").Concat(body).ToArray();
+            var expected = HMACSHA256.HashData(key, basestring);
+            if (!CryptographicOperations.FixedTimeEquals(expected, Convert.FromHexString(signature.AsSpan(3))))
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.Body.WriteAsync(ack);
+        });
+        await app.StartAsync();
+        return new ReferenceAck(app, new Uri(app.Urls.First()));
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+}
 
 /// <summary>Answers the bot's chat.postMessage/chat.update calls on 127.0.0.1 so seeded cards have somewhere to go.</summary>
 internal sealed class FakeSlack : IAsyncDisposable
