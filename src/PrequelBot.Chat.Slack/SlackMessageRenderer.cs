@@ -18,7 +18,9 @@ public static class SlackMessageRenderer
     public static SlackMessage Card(OnboardingCardView card)
     {
         ArgumentNullException.ThrowIfNull(card);
-        return new SlackMessage(card.ToText(), CardBlocks(card));
+        var blocks = CardBlocks(card);
+        if (card.ReplacesEarlier && blocks.Count < SlackBlockKit.MaxBlocks) blocks.Add(Context(OnboardingCardView.ReplacementNote));
+        return new SlackMessage(card.ToText(), blocks);
     }
 
     /// <summary>
@@ -37,6 +39,11 @@ public static class SlackMessageRenderer
         if (prompt.Note is { Length: > 0 } note)
         {
             blocks.Add(Context(Escape(note)));
+        }
+
+        if (prompt.ReplacesEarlier)
+        {
+            blocks.Add(Context(ApprovalPromptView.ReplacementNote));
         }
 
         if (prompt.IsPending)

@@ -13,6 +13,9 @@ namespace PrequelBot.Chat.Slack;
 /// <summary>A message Slack accepted: the channel id and the message's <c>ts</c> (an opaque string; never parse it as a number).</summary>
 public sealed record SlackPostedMessage(string Channel, string Ts);
 
+/// <summary>One page of messages from a <c>conversations.*</c> read, and the cursor of the next page (null at the end).</summary>
+public sealed record SlackMessagePage(IReadOnlyList<JsonObject> Messages, string? NextCursor);
+
 /// <summary>
 /// Slack Web API client (https://api.slack.com/web): JSON bodies to <c>{Slack:ApiBaseUrl}{method}</c> with
 /// <c>Authorization: Bearer</c> the bot token. Transient failures (5xx, timeouts, <c>internal_error</c>,
@@ -35,8 +38,13 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
     /// <summary>The configured Web API base (ends in <c>/</c>).</summary>
     public Uri ApiBaseUri => options.CurrentValue.ApiBaseUri;
 
-    /// <summary><c>chat.postMessage</c>; <paramref name="threadTs"/> posts into a thread. Not idempotent: a retry after a lost answer may post twice.</summary>
-    public async Task<SlackPostedMessage> PostMessageAsync(string channel, SlackMessage message, string? threadTs, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>chat.postMessage</c>; <paramref name="threadTs"/> posts into a thread, <paramref name="metadata"/> attaches
+    /// message metadata (<c>{"event_type", "event_payload"}</c>, https://docs.slack.dev/messaging/message-metadata).
+    /// Not idempotent: a retry after a lost answer may post twice (the outbox looks the message up first).
+    /// </summary>
+    public async Task<SlackPostedMessage> PostMessageAsync(string channel, SlackMessage message, string? threadTs, CancellationToken cancellationToken,
+        JsonObject? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         var body = message.ToJson();
@@ -44,6 +52,11 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
         if (threadTs is { Length: > 0 })
         {
             body["thread_ts"] = threadTs;
+        }
+
+        if (metadata is not null)
+        {
+            body["metadata"] = metadata.DeepClone();
         }
 
         body["unfurl_links"] = false;
@@ -76,6 +89,37 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
         }
 
         await CallAsync("chat.postEphemeral", body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>conversations.history</c> (Tier 3, needs <c>channels:history</c>/<c>groups:history</c>): one page of the
+    /// channel's top-level messages, newest first, from <paramref name="oldest"/> (a ts, inclusive), with their metadata
+    /// (<c>include_all_metadata</c>). Sent form-encoded, as Slack's read methods take their arguments.
+    /// https://docs.slack.dev/reference/methods/conversations.history
+    /// </summary>
+    public Task<SlackMessagePage> ConversationHistoryAsync(string channel, string oldest, string? cursor, int limit, CancellationToken cancellationToken) =>
+        ReadPageAsync("conversations.history", [new("channel", channel), new("oldest", oldest), new("inclusive", "true")], cursor, limit, cancellationToken);
+
+    /// <summary>
+    /// <c>conversations.replies</c> (Tier 3, same scopes): one page of the thread of <paramref name="threadTs"/>, the parent
+    /// first, then its replies oldest first, with their metadata. https://docs.slack.dev/reference/methods/conversations.replies
+    /// </summary>
+    public Task<SlackMessagePage> ConversationRepliesAsync(string channel, string threadTs, string? cursor, int limit, CancellationToken cancellationToken) =>
+        ReadPageAsync("conversations.replies", [new("channel", channel), new("ts", threadTs)], cursor, limit, cancellationToken);
+
+    private async Task<SlackMessagePage> ReadPageAsync(string method, List<KeyValuePair<string, string>> arguments, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        arguments.Add(new("include_all_metadata", "true"));
+        arguments.Add(new("limit", limit.ToString(CultureInfo.InvariantCulture)));
+        if (cursor is { Length: > 0 })
+        {
+            arguments.Add(new("cursor", cursor));
+        }
+
+        var response = await CallAsync(method, new FormUrlEncodedContent(arguments), cancellationToken).ConfigureAwait(false);
+        var messages = (response["messages"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var next = response["response_metadata"]?["next_cursor"] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+        return new SlackMessagePage(messages, next);
     }
 
     /// <summary>
@@ -129,7 +173,10 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
         return uri;
     }
 
-    private async Task<JsonObject> CallAsync(string method, JsonObject body, CancellationToken cancellationToken, string? token = null)
+    private Task<JsonObject> CallAsync(string method, JsonObject body, CancellationToken cancellationToken, string? token = null) =>
+        CallAsync(method, Json(body), cancellationToken, token);
+
+    private async Task<JsonObject> CallAsync(string method, HttpContent content, CancellationToken cancellationToken, string? token = null)
     {
         var settings = options.CurrentValue;
         token ??= settings.BotToken;
@@ -138,7 +185,7 @@ public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<S
             throw new InvalidOperationException("Slack is not configured: set Slack:BotToken.");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.ApiBaseUri, method)) { Content = Json(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.ApiBaseUri, method)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);

@@ -48,6 +48,7 @@ internal static class AdaptiveCards
         };
         if (view.Message is { Length: > 0 } message)
             body.Add(Text(message, color: view.State == OnboardingStates.Failed ? "Attention" : null));
+        if (view.ReplacesEarlier) body.Add(Text(OnboardingCardView.ReplacementNote, isSubtle: true));
         return Card(body, view.ToText());
     }
 
@@ -59,6 +60,7 @@ internal static class AdaptiveCards
         };
         foreach (var change in view.Changes) body.Add(Text("• " + change));
         if (view.Note is { Length: > 0 } note) body.Add(Text(note, isSubtle: true));
+        if (view.ReplacesEarlier) body.Add(Text(ApprovalPromptView.ReplacementNote, isSubtle: true));
         body.Add(Text(Outcome(view), weight: view.IsPending ? null : "Bolder", isSubtle: view.IsPending));
 
         var card = Card(body, view.ToText());

@@ -8,13 +8,15 @@ namespace PrequelBot.Chat.Teams;
 /// <summary>
 /// The chat port for Teams: the card is a message in the conversation, prompts are replies to the card, and both
 /// are updated in place with <c>PUT …/activities/{id}</c> (safe to repeat). Posts go only to the serviceUrl stored
-/// from an authenticated activity.
+/// from an authenticated activity. The Connector cannot list a bot's own activities, so <see cref="FindPostedAsync"/>
+/// cannot tell whether a post whose answer was lost went through: the outbox then posts a replacement that says so, and
+/// a click on either copy decides the same approval (docs/chat-outbox.md).
 /// </summary>
 internal sealed class TeamsChatPlatform(ConnectorClient connector, IOptions<TeamsOptions> options) : IChatPlatform
 {
     public string Platform => ChatPlatforms.Teams;
 
-    public async Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, CancellationToken cancellationToken)
+    public async Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, ChatPost post, CancellationToken cancellationToken)
     {
         var data = TeamsAdapterData.Parse(conversation.AdapterData);
         var activity = AdaptiveCards.Message(BotId(data), conversation.ConversationId, null, AdaptiveCards.Onboarding(card));
@@ -29,7 +31,7 @@ internal sealed class TeamsChatPlatform(ConnectorClient connector, IOptions<Team
         return connector.UpdateAsync(data.ServiceUrl, message.ConversationId, message.MessageId, activity, cancellationToken);
     }
 
-    public async Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, CancellationToken cancellationToken)
+    public async Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, ChatPost post, CancellationToken cancellationToken)
     {
         var data = TeamsAdapterData.Parse(card.AdapterData ?? conversation.AdapterData);
         var activity = AdaptiveCards.Message(BotId(data), card.ConversationId, null, AdaptiveCards.Prompt(prompt));
@@ -43,6 +45,10 @@ internal sealed class TeamsChatPlatform(ConnectorClient connector, IOptions<Team
         var activity = AdaptiveCards.Message(BotId(data), message.ConversationId, null, AdaptiveCards.Prompt(prompt));
         return connector.UpdateAsync(data.ServiceUrl, message.ConversationId, message.MessageId, activity, cancellationToken);
     }
+
+    /// <summary>Always <see cref="ChatLookupOutcome.Unknown"/>: the Connector has no way to list what the bot posted.</summary>
+    public Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken) =>
+        Task.FromResult(ChatLookup.Unknown);
 
     private string BotId(TeamsAdapterData data) => data.BotId ?? "28:" + options.Value.AppId;
 }

@@ -14,6 +14,9 @@ public sealed class PostgresStateStore(NpgsqlDataSource dataSource) : SqlStateSt
 
     protected internal override DbConnection CreateConnection() => dataSource.CreateConnection();
 
+    protected override string ColumnExistsSql =>
+        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @table AND column_name = @column";
+
     protected override IEnumerable<string> SchemaStatements => CommonSchema("BIGSERIAL PRIMARY KEY");
 
     protected override async Task BeforeMigrateAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)

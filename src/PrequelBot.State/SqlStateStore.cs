@@ -80,6 +80,19 @@ public abstract class SqlStateStore : IStateStore
             message_key TEXT NOT NULL,
             ref TEXT NOT NULL,
             content_hash TEXT NOT NULL,
+            shown_version BIGINT NOT NULL DEFAULT 0,
+            replaces_earlier INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (onboarding_id, message_key))
+        """,
+        // The outbox's send records (docs/chat-outbox.md): "sending" is written before a post, "sent" with its reference.
+        """
+        CREATE TABLE IF NOT EXISTS chat_sends (
+            onboarding_id TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            first_attempt_at BIGINT NOT NULL,
+            attempts INTEGER NOT NULL,
             PRIMARY KEY (onboarding_id, message_key))
         """,
         """
@@ -102,7 +115,17 @@ public abstract class SqlStateStore : IStateStore
         """,
     ];
 
+    /// <summary>Columns added after a table's first release: (table, column, definition), added by migration where missing.</summary>
+    private static readonly (string Table, string Column, string Definition)[] AddedColumns =
+    [
+        ("chat_messages", "shown_version", "BIGINT NOT NULL DEFAULT 0"),
+        ("chat_messages", "replaces_earlier", "INTEGER NOT NULL DEFAULT 0"),
+    ];
+
     protected internal abstract DbConnection CreateConnection();
+
+    /// <summary>A query with <c>@table</c> and <c>@column</c> parameters answering how many such columns exist (0 or 1).</summary>
+    protected abstract string ColumnExistsSql { get; }
 
     /// <summary>Schema statements of this dialect.</summary>
     protected abstract IEnumerable<string> SchemaStatements { get; }
@@ -152,6 +175,14 @@ public abstract class SqlStateStore : IStateStore
         {
             await using var command = Command(connection, statement, transaction);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var (table, column, definition) in AddedColumns)
+        {
+            await using var exists = Command(connection, ColumnExistsSql, transaction, ("table", table), ("column", column));
+            if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) > 0) continue;
+            // Identifiers from the constant list above, never from input.
+            await using var add = Command(connection, $"ALTER TABLE {table} ADD COLUMN {column} {definition}", transaction);
+            await add.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -423,12 +454,14 @@ public abstract class SqlStateStore : IStateStore
     public async Task<IReadOnlyDictionary<string, StoredChatMessage>> GetChatMessagesAsync(string onboardingId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, "SELECT message_key, ref, content_hash FROM chat_messages WHERE onboarding_id = @id", null, ("id", onboardingId));
+        await using var command = Command(connection,
+            "SELECT message_key, ref, content_hash, shown_version, replaces_earlier FROM chat_messages WHERE onboarding_id = @id", null, ("id", onboardingId));
         var messages = new Dictionary<string, StoredChatMessage>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            messages[reader.GetString(0)] = new StoredChatMessage(StateJson.Read<ChatMessageRef>(reader.GetString(1)), reader.GetString(2));
+            messages[reader.GetString(0)] = new StoredChatMessage(StateJson.Read<ChatMessageRef>(reader.GetString(1)), reader.GetString(2),
+                reader.GetInt64(3), reader.GetInt64(4) != 0);
         }
         return messages;
     }
@@ -437,10 +470,74 @@ public abstract class SqlStateStore : IStateStore
     {
         ArgumentNullException.ThrowIfNull(message);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var save = Command(connection, """
+            INSERT INTO chat_messages (onboarding_id, message_key, ref, content_hash, shown_version, replaces_earlier)
+            VALUES (@id, @key, @ref, @hash, @version, @replaces)
+            ON CONFLICT (onboarding_id, message_key) DO UPDATE SET ref = excluded.ref, content_hash = excluded.content_hash,
+                shown_version = excluded.shown_version, replaces_earlier = excluded.replaces_earlier
+            """, transaction, ("id", onboardingId), ("key", key), ("ref", StateJson.Write(message.Ref)), ("hash", message.ContentHash),
+            ("version", message.ShownVersion), ("replaces", message.ReplacesEarlier ? 1L : 0L)))
+        {
+            await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var sent = Command(connection, "UPDATE chat_sends SET state = 'sent' WHERE onboarding_id = @id AND message_key = @key", transaction,
+            ("id", onboardingId), ("key", key)))
+        {
+            await sent.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ChatSendAttempt> BeginChatSendAsync(string onboardingId, string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // One statement: the sequence is the onboarding's next number (its sends are serialised by the chat lease, and
+        // the primary key would refuse a second row for one message anyway).
         await using var command = Command(connection, """
-            INSERT INTO chat_messages (onboarding_id, message_key, ref, content_hash) VALUES (@id, @key, @ref, @hash)
-            ON CONFLICT (onboarding_id, message_key) DO UPDATE SET ref = excluded.ref, content_hash = excluded.content_hash
-            """, null, ("id", onboardingId), ("key", key), ("ref", StateJson.Write(message.Ref)), ("hash", message.ContentHash));
+            INSERT INTO chat_sends (onboarding_id, message_key, sequence, state, first_attempt_at, attempts)
+            VALUES (@id, @key, (SELECT COALESCE(MAX(s.sequence), 0) + 1 FROM chat_sends s WHERE s.onboarding_id = @id), 'sending', @now, 1)
+            ON CONFLICT (onboarding_id, message_key) DO UPDATE SET state = 'sending', attempts = chat_sends.attempts + 1
+            RETURNING sequence, first_attempt_at, attempts
+            """, null, ("id", onboardingId), ("key", key), ("now", Ms(now)));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) throw new InvalidOperationException("The send record was not written.");
+        return new ChatSendAttempt(reader.GetInt64(0), FromMs(reader.GetInt64(1)), Convert.ToInt32(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public async Task CancelChatSendAsync(string onboardingId, string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection,
+            "UPDATE chat_sends SET attempts = 0 WHERE onboarding_id = @id AND message_key = @key AND state = 'sending'", null, ("id", onboardingId), ("key", key));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> TryClaimChatUpdateAsync(string onboardingId, string key, long chatVersion, string pendingHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, """
+            UPDATE chat_messages SET shown_version = @version, content_hash = @pending
+            WHERE onboarding_id = @id AND message_key = @key AND shown_version <= @version
+            """, null, ("id", onboardingId), ("key", key), ("version", chatVersion), ("pending", pendingHash));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<bool> ConfirmChatUpdateAsync(string onboardingId, string key, long chatVersion, string pendingHash, string hash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, """
+            UPDATE chat_messages SET content_hash = @hash
+            WHERE onboarding_id = @id AND message_key = @key AND shown_version = @version AND content_hash = @pending
+            """, null, ("id", onboardingId), ("key", key), ("version", chatVersion), ("pending", pendingHash), ("hash", hash));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async Task MarkChatMessageStaleAsync(string onboardingId, string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection,
+            "UPDATE chat_messages SET content_hash = '' WHERE onboarding_id = @id AND message_key = @key", null, ("id", onboardingId), ("key", key));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

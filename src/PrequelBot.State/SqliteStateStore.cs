@@ -66,6 +66,8 @@ public sealed class SqliteStateStore : SqlStateStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    protected override string ColumnExistsSql => "SELECT COUNT(*) FROM pragma_table_info(@table) WHERE name = @column";
+
     protected override IEnumerable<string> SchemaStatements => CommonSchema("INTEGER PRIMARY KEY AUTOINCREMENT");
 
     protected override bool IsUniqueViolation(DbException exception) =>

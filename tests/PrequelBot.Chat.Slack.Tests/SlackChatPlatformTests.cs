@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using PrequelBot.Chat.Slack.Tests.Fakes;
 using PrequelBot.Workflows.Chat;
 using PrequelBot.Workflows.Domain;
+using PrequelBot.Testing;
 using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Chat.Slack.Tests;
@@ -67,9 +68,9 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Card_is_posted_then_updated_in_place_and_the_prompt_goes_into_its_thread()
     {
-        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None);
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
         await Platform.UpdateCardAsync(card, Card(OnboardingStates.AwaitingApproval), CancellationToken.None);
-        var prompt = await Platform.PostPromptAsync(Channel, card, Prompt(ApprovalStates.Pending), CancellationToken.None);
+        var prompt = await Platform.PostPromptAsync(Channel, card, Prompt(ApprovalStates.Pending), TestPosts.Prompt, CancellationToken.None);
         await Platform.UpdatePromptAsync(prompt, Prompt(ApprovalStates.Approved), CancellationToken.None);
 
         Assert.Equal(new ChatMessageRef("slack", "C0123456789", card.MessageId), card);
@@ -88,7 +89,7 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
         _slack.RateLimitNext(1, retryAfterSeconds: 7);
 
         var error = await Assert.ThrowsAsync<ChatDeliveryDelayedException>(
-            () => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None));
+            () => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
         Assert.Equal(TimeSpan.FromSeconds(7), error.RetryAfter);
         Assert.Single(_slack.Calls);
@@ -99,9 +100,9 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
     public async Task After_the_rate_limit_passes_the_next_delivery_succeeds()
     {
         _slack.RateLimitNext(1, retryAfterSeconds: 1);
-        await Assert.ThrowsAsync<ChatDeliveryDelayedException>(() => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None));
+        await Assert.ThrowsAsync<ChatDeliveryDelayedException>(() => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
-        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None);
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
 
         Assert.Single(_slack.Messages);
         Assert.True(_slack.Messages.ContainsKey(card.MessageId));
@@ -124,7 +125,7 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
     {
         _slack.FailNext("internal_error");
 
-        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None);
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
 
         Assert.Equal(2, _slack.CallsTo("chat.postMessage").Count());
         Assert.True(_slack.Messages.ContainsKey(card.MessageId));
@@ -136,7 +137,7 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
         _slack.FailNext("not_in_channel");
 
         var error = await Assert.ThrowsAsync<SlackApiException>(
-            () => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None));
+            () => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
         Assert.Equal("chat.postMessage", error.Method);
         Assert.Equal("not_in_channel", error.Error);
@@ -156,10 +157,10 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
     public async Task Bot_token_never_appears_in_logs_or_exceptions()
     {
         _slack.FailNext("invalid_auth");
-        var error = await Assert.ThrowsAsync<SlackApiException>(() => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<SlackApiException>(() => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
         _slack.RateLimitNext(1, 3);
-        await Assert.ThrowsAsync<ChatDeliveryDelayedException>(() => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None));
-        await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), CancellationToken.None);
+        await Assert.ThrowsAsync<ChatDeliveryDelayedException>(() => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
+        await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
 
         Assert.NotEmpty(_logs.Lines);
         Assert.Contains(_logs.Lines, l => l.Contains("invalid_auth", StringComparison.Ordinal));

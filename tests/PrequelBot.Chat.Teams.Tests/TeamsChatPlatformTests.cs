@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using PrequelBot.Workflows.Domain;
+using PrequelBot.Testing;
 using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Chat.Teams.Tests;
@@ -26,9 +27,9 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     [Fact]
     public async Task Card_is_posted_updated_in_place_and_prompted_in_reply()
     {
-        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), CancellationToken.None);
+        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), TestPosts.Card, CancellationToken.None);
         await _teams.UpdateCardAsync(card, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None);
-        var prompt = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt(), CancellationToken.None);
+        var prompt = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt(), TestPosts.Prompt, CancellationToken.None);
         await _teams.UpdatePromptAsync(prompt, CardViews.Prompt(ApprovalStates.Approved), CancellationToken.None);
 
         var calls = _bot.Connector.Calls;
@@ -45,9 +46,9 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     [Fact]
     public async Task Pending_prompt_has_approve_and_reject_submit_actions_carrying_the_approval_id()
     {
-        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), CancellationToken.None);
+        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), TestPosts.Card, CancellationToken.None);
 
-        var prompt = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt(), CancellationToken.None);
+        var prompt = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt(), TestPosts.Prompt, CancellationToken.None);
 
         var content = _bot.Connector.Activities[prompt.MessageId]["attachments"]![0]!["content"]!;
         var actions = content["actions"]!.AsArray();
@@ -61,8 +62,8 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     [Fact]
     public async Task Decided_prompt_loses_its_buttons_and_says_who_decided_and_when()
     {
-        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), CancellationToken.None);
-        var prompt = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt(), CancellationToken.None);
+        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), TestPosts.Card, CancellationToken.None);
+        var prompt = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt(), TestPosts.Prompt, CancellationToken.None);
 
         await _teams.UpdatePromptAsync(prompt, CardViews.Prompt(ApprovalStates.Approved), CancellationToken.None);
 
@@ -75,7 +76,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     public async Task Token_is_fetched_once_for_several_sends()
     {
         for (var i = 0; i < 3; i++)
-            await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None);
+            await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
 
         Assert.Equal(3, _bot.Connector.Delivered.Count);
         Assert.Equal(1, _bot.Authority.TokenRequests);
@@ -86,7 +87,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     public async Task Concurrent_sends_share_one_token_request()
     {
         var sends = Enumerable.Range(0, 6).Select(_ =>
-            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None));
+            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
         await Task.WhenAll(sends);
 
@@ -100,7 +101,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         for (var i = 0; i < 9; i++)
-            await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None);
+            await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
 
         // 8 per 2 s: the ninth send waits for a slot in the window (sliding, 4 segments of 0.5 s).
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"nine sends took only {clock.Elapsed}");
@@ -118,7 +119,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     {
         _bot.Connector.Fail(status, times: 1, retryAfter: status == 429 ? TimeSpan.Zero : null);
 
-        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None);
+        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
 
         Assert.Equal(2, _bot.Connector.Calls.Count);
         Assert.True(_bot.Connector.Activities.ContainsKey(card.MessageId));
@@ -134,7 +135,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
         _bot.Connector.Fail(status);
 
         var error = await Assert.ThrowsAsync<TeamsConnectorException>(() =>
-            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None));
+            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
         Assert.Equal(status, (int)error.Status);
         Assert.Single(_bot.Connector.Calls);
@@ -146,7 +147,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
         _bot.Connector.Fail(429, times: 10, retryAfter: TimeSpan.Zero);
 
         var delayed = await Assert.ThrowsAsync<ChatDeliveryDelayedException>(() =>
-            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None));
+            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
         Assert.Equal(4, _bot.Connector.Calls.Count);
         Assert.DoesNotContain("fake-outbound", delayed.Message, StringComparison.Ordinal);
@@ -158,7 +159,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
         _bot.Connector.Fail(429, times: 1, retryAfter: TimeSpan.FromMinutes(2));
 
         var delayed = await Assert.ThrowsAsync<ChatDeliveryDelayedException>(() =>
-            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None));
+            _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
         Assert.Equal(TimeSpan.FromMinutes(2), delayed.RetryAfter);
         Assert.Single(_bot.Connector.Calls);
@@ -167,10 +168,10 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     [Fact]
     public async Task Connector_401_refreshes_the_token_once_and_retries()
     {
-        await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None);
+        await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
         _bot.Connector.Fail(401);
 
-        await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None);
+        await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
 
         Assert.Equal(2, _bot.Authority.TokenRequests);
         Assert.Equal(2, _bot.Connector.Delivered.Count);
@@ -182,7 +183,7 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
         var broken = _conversation with { AdapterData = "{\"tenantId\":\"t\"}" };
 
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            _teams.PostCardAsync(broken, CardViews.Onboarding(OnboardingStates.Running), CancellationToken.None));
+            _teams.PostCardAsync(broken, CardViews.Onboarding(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
 
         Assert.Empty(_bot.Connector.Calls);
     }

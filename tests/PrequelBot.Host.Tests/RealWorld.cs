@@ -210,10 +210,10 @@ public sealed class CapturingChatPlatform(RecordingChatPlatform inner) : IChatPl
 
     private void Capture(string call, object view) => Payloads.Enqueue(call + " " + JsonSerializer.Serialize(view, view.GetType(), Json));
 
-    public Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, CancellationToken cancellationToken)
+    public Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, ChatPost post, CancellationToken cancellationToken)
     {
         Capture("post-card", card);
-        return inner.PostCardAsync(conversation, card, cancellationToken);
+        return inner.PostCardAsync(conversation, card, post, cancellationToken);
     }
 
     public Task UpdateCardAsync(ChatMessageRef message, OnboardingCardView card, CancellationToken cancellationToken)
@@ -222,11 +222,14 @@ public sealed class CapturingChatPlatform(RecordingChatPlatform inner) : IChatPl
         return inner.UpdateCardAsync(message, card, cancellationToken);
     }
 
-    public Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, CancellationToken cancellationToken)
+    public Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, ChatPost post, CancellationToken cancellationToken)
     {
         Capture("post-prompt", prompt);
-        return inner.PostPromptAsync(conversation, card, prompt, cancellationToken);
+        return inner.PostPromptAsync(conversation, card, prompt, post, cancellationToken);
     }
+
+    public Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken) =>
+        inner.FindPostedAsync(conversation, card, post, cancellationToken);
 
     public Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken)
     {

@@ -5,7 +5,11 @@ using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Testing;
 
-/// <summary>An <see cref="IChatPlatform"/> that keeps every message in memory and can refuse deliveries on demand.</summary>
+/// <summary>
+/// An <see cref="IChatPlatform"/> that keeps every message in memory with the <see cref="ChatPost"/> it was posted as,
+/// can refuse deliveries on demand, can lose the answer of a post that went through (as a crash right after the
+/// platform answered does), and looks posts up like Slack (<see cref="CanLookUp"/>) or cannot, like Teams.
+/// </summary>
 public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack) : IChatPlatform
 {
     private int _next;
@@ -15,11 +19,20 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
     /// <summary>Current content of each message by id: the card view or the prompt view.</summary>
     public ConcurrentDictionary<string, object> Messages { get; } = new();
 
-    /// <summary>Every call in order: "post-card", "update-card", "post-prompt", "update-prompt".</summary>
+    /// <summary>What each message was posted as, by id (its outbox key and sequence: Slack's message metadata).</summary>
+    public ConcurrentDictionary<string, ChatPost> Posts { get; } = new();
+
+    /// <summary>Every call in order: "post-card", "update-card", "post-prompt", "update-prompt", "find-card", "find-prompt".</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
     /// <summary>When set, the next this-many calls throw <see cref="ChatDeliveryDelayedException"/>.</summary>
     public int RateLimitedCalls { get; set; }
+
+    /// <summary>When set, the next this-many posts are delivered but their answer is lost (the call throws afterwards).</summary>
+    public int LostAnswers { get; set; }
+
+    /// <summary>Whether <see cref="FindPostedAsync"/> can list messages (Slack) or answers <see cref="ChatLookupOutcome.Unknown"/> (Teams).</summary>
+    public bool CanLookUp { get; set; } = true;
 
     public IReadOnlyList<OnboardingCardView> Cards => [.. Messages.Values.OfType<OnboardingCardView>()];
 
@@ -38,12 +51,23 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
         Calls.Enqueue(call);
     }
 
-    public Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, CancellationToken cancellationToken)
+    private ChatMessageRef Deliver(ConversationRef conversation, object view, ChatPost post, string? adapterData)
+    {
+        var id = $"m{Interlocked.Increment(ref _next)}";
+        Messages[id] = view;
+        Posts[id] = post;
+        if (LostAnswers > 0)
+        {
+            LostAnswers--;
+            throw new HttpRequestException("the connection dropped after the platform accepted the post");
+        }
+        return new ChatMessageRef(platform, conversation.ConversationId, id, adapterData);
+    }
+
+    public Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, ChatPost post, CancellationToken cancellationToken)
     {
         Gate("post-card");
-        var id = $"m{Interlocked.Increment(ref _next)}";
-        Messages[id] = card;
-        return Task.FromResult(new ChatMessageRef(platform, conversation.ConversationId, id));
+        return Task.FromResult(Deliver(conversation, card, post, null));
     }
 
     public Task UpdateCardAsync(ChatMessageRef message, OnboardingCardView card, CancellationToken cancellationToken)
@@ -53,12 +77,10 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
         return Task.CompletedTask;
     }
 
-    public Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, CancellationToken cancellationToken)
+    public Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, ChatPost post, CancellationToken cancellationToken)
     {
         Gate("post-prompt");
-        var id = $"m{Interlocked.Increment(ref _next)}";
-        Messages[id] = prompt;
-        return Task.FromResult(new ChatMessageRef(platform, conversation.ConversationId, id, card.MessageId));
+        return Task.FromResult(Deliver(conversation, prompt, post, card.MessageId));
     }
 
     public Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken)
@@ -66,5 +88,14 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
         Gate("update-prompt");
         Messages[message.MessageId] = prompt;
         return Task.CompletedTask;
+    }
+
+    public Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken)
+    {
+        Gate(card is null ? "find-card" : "find-prompt");
+        if (!CanLookUp) return Task.FromResult(ChatLookup.Unknown);
+        var found = Posts.Where(p => p.Value.OnboardingId == post.OnboardingId && p.Value.Key == post.Key)
+            .Select(p => p.Key).OrderBy(id => int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+        return Task.FromResult(found is null ? ChatLookup.NotFound : ChatLookup.Found(new ChatMessageRef(platform, conversation.ConversationId, found, card?.MessageId)));
     }
 }

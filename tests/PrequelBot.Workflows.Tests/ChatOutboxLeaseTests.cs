@@ -77,8 +77,8 @@ public sealed class ChatOutboxLeaseTests : IDisposable
 
         public string Platform => inner.Platform;
 
-        public Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, CancellationToken cancellationToken) =>
-            inner.PostCardAsync(conversation, card, cancellationToken);
+        public Task<ChatMessageRef> PostCardAsync(ConversationRef conversation, OnboardingCardView card, ChatPost post, CancellationToken cancellationToken) =>
+            inner.PostCardAsync(conversation, card, post, cancellationToken);
 
         public async Task UpdateCardAsync(ChatMessageRef message, OnboardingCardView card, CancellationToken cancellationToken)
         {
@@ -86,8 +86,11 @@ public sealed class ChatOutboxLeaseTests : IDisposable
             await inner.UpdateCardAsync(message, card, cancellationToken);
         }
 
-        public Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, CancellationToken cancellationToken) =>
-            inner.PostPromptAsync(conversation, card, prompt, cancellationToken);
+        public Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, ChatPost post, CancellationToken cancellationToken) =>
+            inner.PostPromptAsync(conversation, card, prompt, post, cancellationToken);
+
+        public Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken) =>
+            inner.FindPostedAsync(conversation, card, post, cancellationToken);
 
         public Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken) =>
             inner.UpdatePromptAsync(message, prompt, cancellationToken);

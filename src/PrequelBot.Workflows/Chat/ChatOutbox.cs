@@ -84,41 +84,55 @@ public sealed partial class ChatOutbox(
 
             var shown = await messages.GetChatMessagesAsync(onboardingId, cancellationToken).ConfigureAwait(false);
             var delivered = false;
+            var version = ob.ChatVersion;
             var card = CardViews.Card(aggregate);
-            var cardHash = Hash(card with { UpdatedAt = default });
             if (!shown.TryGetValue(CardKey, out var cardMessage))
             {
-                var posted = await platform.PostCardAsync(ob.Conversation, card, cancellationToken).ConfigureAwait(false);
-                cardMessage = new StoredChatMessage(posted, cardHash);
-                delivered = true;
-                await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
+                var (adopted, post, replaces) = await PrepareSendAsync(platform, ob, CardKey, null, cancellationToken).ConfigureAwait(false);
+                if (adopted is not null)
+                {
+                    cardMessage = adopted;
+                }
+                else
+                {
+                    var view = card with { ReplacesEarlier = replaces };
+                    var posted = await SendAsync(ob.Id, CardKey, () => platform.PostCardAsync(ob.Conversation, view, post, cancellationToken)).ConfigureAwait(false);
+                    cardMessage = new StoredChatMessage(posted, Hash(view with { UpdatedAt = default }), version, replaces);
+                    delivered = true;
+                    await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
+                }
             }
-            else if (cardMessage.ContentHash != cardHash)
-            {
-                await platform.UpdateCardAsync(cardMessage.Ref, card, cancellationToken).ConfigureAwait(false);
-                delivered = true;
-                await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage with { ContentHash = cardHash }, cancellationToken).ConfigureAwait(false);
-            }
+            var shownCard = card with { ReplacesEarlier = cardMessage.ReplacesEarlier };
+            var cardRef = cardMessage.Ref;
+            delivered |= await UpdateIfChangedAsync(onboardingId, CardKey, cardMessage, Hash(shownCard with { UpdatedAt = default }), version,
+                () => platform.UpdateCardAsync(cardRef, shownCard, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             foreach (var approval in aggregate.Approvals.OrderBy(a => a.RequestedAt))
             {
                 var prompt = CardViews.Prompt(aggregate, approval);
-                var promptHash = Hash(prompt);
                 var key = PromptKey(approval.Id);
                 if (!shown.TryGetValue(key, out var promptMessage))
                 {
                     // A prompt decided before it was ever shown (cancelled at once) is not worth posting.
                     if (approval.State is ApprovalState.Cancelled) continue;
-                    var posted = await platform.PostPromptAsync(ob.Conversation, cardMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
-                    delivered = true;
-                    await messages.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, promptHash), cancellationToken).ConfigureAwait(false);
+                    var (adopted, post, replaces) = await PrepareSendAsync(platform, ob, key, cardRef, cancellationToken).ConfigureAwait(false);
+                    if (adopted is not null)
+                    {
+                        promptMessage = adopted;
+                    }
+                    else
+                    {
+                        var view = prompt with { ReplacesEarlier = replaces };
+                        var posted = await SendAsync(ob.Id, key, () => platform.PostPromptAsync(ob.Conversation, cardRef, view, post, cancellationToken)).ConfigureAwait(false);
+                        delivered = true;
+                        await messages.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, Hash(view), version, replaces), cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
                 }
-                else if (promptMessage.ContentHash != promptHash)
-                {
-                    await platform.UpdatePromptAsync(promptMessage.Ref, prompt, cancellationToken).ConfigureAwait(false);
-                    delivered = true;
-                    await messages.SaveChatMessageAsync(onboardingId, key, promptMessage with { ContentHash = promptHash }, cancellationToken).ConfigureAwait(false);
-                }
+                var shownPrompt = prompt with { ReplacesEarlier = promptMessage.ReplacesEarlier };
+                var promptRef = promptMessage.Ref;
+                delivered |= await UpdateIfChangedAsync(onboardingId, key, promptMessage, Hash(shownPrompt), version,
+                    () => platform.UpdatePromptAsync(promptRef, shownPrompt, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
             await messages.MarkChatSyncedAsync(onboardingId, ob.ChatVersion, cancellationToken).ConfigureAwait(false);
             // Lag: from the change chat now shows to the moment it shows it (only when something was sent).
@@ -143,11 +157,81 @@ public sealed partial class ChatOutbox(
         }
     }
 
+    /// <summary>
+    /// Records that <paramref name="key"/> is being sent (before the platform is called). When an earlier attempt may
+    /// have posted it (a crash or a lost answer after the call), asks the platform first: a message it finds is adopted
+    /// (saved, with no fingerprint, so the caller updates it to the current state) instead of posting again; when the
+    /// platform cannot tell, the new post says it replaces the earlier one (docs/chat-outbox.md).
+    /// </summary>
+    private async Task<(StoredChatMessage? Adopted, ChatPost Post, bool ReplacesEarlier)> PrepareSendAsync(
+        IChatPlatform platform, Onboarding ob, string key, ChatMessageRef? card, CancellationToken cancellationToken)
+    {
+        var attempt = await messages.BeginChatSendAsync(ob.Id, key, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var post = new ChatPost(ob.Id, key, attempt.Sequence, attempt.FirstAttemptAt);
+        if (attempt.Attempt <= 1) return (null, post, false);
+
+        var lookup = await platform.FindPostedAsync(ob.Conversation, card, post, cancellationToken).ConfigureAwait(false);
+        LogLookup(logger, ob.Id, key, attempt.Attempt, lookup.Outcome);
+        if (lookup is { Outcome: ChatLookupOutcome.Found, Message: { } found })
+        {
+            var adopted = new StoredChatMessage(found, ContentHash: "", ShownVersion: 0);
+            await messages.SaveChatMessageAsync(ob.Id, key, adopted, cancellationToken).ConfigureAwait(false);
+            return (adopted, post, false);
+        }
+        return (null, post, lookup.Outcome == ChatLookupOutcome.Unknown);
+    }
+
+    /// <summary>Posts; a platform that asks to slow down posted nothing, so the next attempt needs no look-up.</summary>
+    private async Task<ChatMessageRef> SendAsync(string onboardingId, string key, Func<Task<ChatMessageRef>> post)
+    {
+        try
+        {
+            return await post().ConfigureAwait(false);
+        }
+        catch (ChatDeliveryDelayedException)
+        {
+            await messages.CancelChatSendAsync(onboardingId, key, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Updates a message whose content changed, never to an older state than one already sent: the update is claimed
+    /// with its chat version first (compare-and-set) and skipped when a newer one was claimed. When a newer sync claimed
+    /// the message while this update was in flight, this update may have landed last; the message is marked stale and
+    /// synced again once that sync is over, so the newest state is what stays (docs/chat-outbox.md).
+    /// </summary>
+    /// <returns>Whether an update was sent.</returns>
+    private async Task<bool> UpdateIfChangedAsync(string onboardingId, string key, StoredChatMessage stored, string hash, long version,
+        Func<Task> update, CancellationToken cancellationToken)
+    {
+        if (stored.ContentHash == hash) return false;
+        var pending = "pending:" + hash;
+        if (!await messages.TryClaimChatUpdateAsync(onboardingId, key, version, pending, cancellationToken).ConfigureAwait(false))
+        {
+            LogOlderSkipped(logger, onboardingId, key, version);
+            return false;
+        }
+        await update().ConfigureAwait(false);
+        if (!await messages.ConfirmChatUpdateAsync(onboardingId, key, version, pending, hash, cancellationToken).ConfigureAwait(false))
+        {
+            await messages.MarkChatMessageStaleAsync(onboardingId, key, cancellationToken).ConfigureAwait(false);
+            scheduler.SyncChatLater(onboardingId, LeaseDuration);
+        }
+        return true;
+    }
+
     private static string Hash<T>(T view) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(view))));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Onboarding {OnboardingId}: no chat adapter for platform {Platform}; card not shown")]
     private static partial void LogNoPlatform(ILogger logger, string onboardingId, string platform);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId}: {MessageKey} may have been posted before (attempt {Attempt}); look-up: {Outcome}")]
+    private static partial void LogLookup(ILogger logger, string onboardingId, string messageKey, int attempt, ChatLookupOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId}: {MessageKey} already shows a newer state than version {ChatVersion}; update skipped")]
+    private static partial void LogOlderSkipped(ILogger logger, string onboardingId, string messageKey, long chatVersion);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId}: chat asked to slow down; retrying in {RetryAfter}")]
     private static partial void LogDelayed(ILogger logger, string onboardingId, TimeSpan retryAfter);

@@ -16,6 +16,14 @@ public sealed record OnboardingCardView
     /// <summary>The instance Prequel will connect to (the replica with <c>--replica</c>).</summary>
     public string? Target { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>
+    /// Set by the outbox when this card was posted while an earlier post of it may also show (a platform that cannot
+    /// look its messages up, docs/chat-outbox.md): the card then says it replaces the earlier one.
+    /// </summary>
+    public bool ReplacesEarlier { get; init; }
+
+    /// <summary>The line a replacement card shows (<see cref="ReplacesEarlier"/>).</summary>
+    public const string ReplacementNote = "This card replaces an earlier copy of it that may also show here; only this one is kept up to date.";
 
     /// <summary>A plain-text rendering: fallback text, logs of what was shown, and simple clients.</summary>
     public string ToText()
@@ -60,6 +68,14 @@ public sealed record ApprovalPromptView
     public int Required { get; init; } = 1;
     /// <summary>Everyone who approved so far, in order.</summary>
     public IReadOnlyList<ChatUser> Approvers { get; init; } = [];
+    /// <summary>
+    /// Set by the outbox when this prompt was posted while an earlier post of it may also show (docs/chat-outbox.md):
+    /// the prompt says it replaces the earlier one. A click on either decides the same approval, so one decision counts.
+    /// </summary>
+    public bool ReplacesEarlier { get; init; }
+
+    /// <summary>The line a replacement prompt shows (<see cref="ReplacesEarlier"/>).</summary>
+    public const string ReplacementNote = "This prompt replaces an earlier one for the same step that may also show here: both decide the same approval, and only the first decision counts.";
 
     public bool IsPending => State == ApprovalStates.Pending;
 

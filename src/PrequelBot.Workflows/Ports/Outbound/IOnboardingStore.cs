@@ -59,9 +59,42 @@ public interface IChatMessageStore
     /// <summary>Chat messages posted for an onboarding, by key (<c>card</c>, <c>prompt:&lt;approval-id&gt;</c>).</summary>
     Task<IReadOnlyDictionary<string, StoredChatMessage>> GetChatMessagesAsync(string onboardingId, CancellationToken cancellationToken);
 
-    /// <summary>Inserts or replaces one chat message reference and the fingerprint of what it shows.</summary>
+    /// <summary>
+    /// Inserts or replaces one chat message reference and the fingerprint of what it shows, and marks its send (if any)
+    /// as done, atomically.
+    /// </summary>
     Task SaveChatMessageAsync(string onboardingId, string key, StoredChatMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that message <paramref name="key"/> is about to be posted ("sending"), before the platform is called:
+    /// the first time with the onboarding's next outbox sequence number and <paramref name="now"/>, later times only
+    /// counting the attempt. <see cref="ChatSendAttempt.Attempt"/> &gt; 1 means an earlier attempt may have posted it.
+    /// </summary>
+    Task<ChatSendAttempt> BeginChatSendAsync(string onboardingId, string key, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The platform refused the post of <paramref name="key"/> (nothing was posted): the next attempt counts as a first one.</summary>
+    Task CancelChatSendAsync(string onboardingId, string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Before an update of message <paramref name="key"/> to what chat version <paramref name="chatVersion"/> shows:
+    /// records the version and <paramref name="pendingHash"/> unless a newer version was recorded already (compare-and-set).
+    /// False means a newer state is (being) shown, and this older one must not be sent.
+    /// </summary>
+    Task<bool> TryClaimChatUpdateAsync(string onboardingId, string key, long chatVersion, string pendingHash, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// After the update claimed by <see cref="TryClaimChatUpdateAsync"/> went through: stores <paramref name="hash"/> if
+    /// the claim is still the latest. False when another sync claimed or invalidated the message meanwhile (its update
+    /// may have landed before this one).
+    /// </summary>
+    Task<bool> ConfirmChatUpdateAsync(string onboardingId, string key, long chatVersion, string pendingHash, string hash, CancellationToken cancellationToken);
+
+    /// <summary>Forgets what message <paramref name="key"/> shows, so the next sync updates it to the newest state.</summary>
+    Task MarkChatMessageStaleAsync(string onboardingId, string key, CancellationToken cancellationToken);
 }
+
+/// <summary>One attempt to post a chat message (<see cref="IChatMessageStore.BeginChatSendAsync"/>).</summary>
+public sealed record ChatSendAttempt(long Sequence, DateTimeOffset FirstAttemptAt, int Attempt);
 
 /// <summary>Named leases (the chat sync of one onboarding, the reconciler), compared with the store's own clock.</summary>
 public interface ILeaseStore
@@ -111,8 +144,12 @@ public interface IStateStore : IOnboardingStore, IChatMessageStore, ILeaseStore,
 /// <summary>The number of onboardings of one kind in one state (both as their stored words).</summary>
 public sealed record OnboardingCount(string Kind, string State, long Count);
 
-/// <summary>A posted chat message and the fingerprint of the content it shows (to skip needless updates).</summary>
-public sealed record StoredChatMessage(ChatMessageRef Ref, string ContentHash);
+/// <summary>
+/// A posted chat message, the fingerprint of the content it shows (to skip needless updates), the onboarding's chat
+/// version that content came from (an update never goes back to an older one), and whether it was posted as a
+/// replacement of an earlier copy that may also show.
+/// </summary>
+public sealed record StoredChatMessage(ChatMessageRef Ref, string ContentHash, long ShownVersion = 0, bool ReplacesEarlier = false);
 
 /// <summary>A <c>connect</c> for a database that already has an active onboarding.</summary>
 public sealed class ActiveOnboardingExistsException(string databaseKey, string? existingOnboardingId)
