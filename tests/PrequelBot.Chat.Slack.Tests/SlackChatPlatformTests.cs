@@ -167,4 +167,86 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
         Assert.DoesNotContain(_logs.Lines, l => l.Contains("SECRETTOKEN", StringComparison.Ordinal));
         Assert.DoesNotContain("SECRETTOKEN", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Every_card_and_prompt_is_posted_with_message_metadata_naming_the_onboarding_the_key_and_the_sequence()
+    {
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
+        var prompt = await Platform.PostPromptAsync(Channel, card, Prompt(ApprovalStates.Pending), TestPosts.Prompt, CancellationToken.None);
+
+        var cardMetadata = _slack.Messages[card.MessageId].Metadata!;
+        Assert.Equal("prequelbot_card", cardMetadata["event_type"]!.GetValue<string>());
+        Assert.Equal((TestPosts.Card.OnboardingId, "card", 1L),
+            (cardMetadata["event_payload"]!["onboarding_id"]!.GetValue<string>(), cardMetadata["event_payload"]!["message_key"]!.GetValue<string>(),
+             cardMetadata["event_payload"]!["outbox_sequence"]!.GetValue<long>()));
+        var promptMetadata = _slack.Messages[prompt.MessageId].Metadata!;
+        Assert.Equal("prequelbot_prompt", promptMetadata["event_type"]!.GetValue<string>());
+        Assert.Equal(TestPosts.Prompt.Key, promptMetadata["event_payload"]!["message_key"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_card_posted_before_is_found_in_the_channel_history_with_all_metadata()
+    {
+        await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card with { OnboardingId = "ob-other1" }, CancellationToken.None);
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
+
+        var lookup = await Platform.FindPostedAsync(Channel, null, TestPosts.Card, CancellationToken.None);
+
+        Assert.Equal(ChatLookupOutcome.Found, lookup.Outcome);
+        Assert.Equal(card, lookup.Message);
+        var history = Assert.Single(_slack.CallsTo("conversations.history"));
+        Assert.StartsWith("application/x-www-form-urlencoded", history.ContentType, StringComparison.Ordinal);
+        Assert.Equal(("C0123456789", "true", "true"),
+            (history.Body["channel"]!.GetValue<string>(), history.Body["include_all_metadata"]!.GetValue<string>(), history.Body["inclusive"]!.GetValue<string>()));
+        Assert.Equal("Bearer " + _slack.BotToken, history.Authorization);
+    }
+
+    [Fact]
+    public async Task A_prompt_posted_before_is_found_in_the_cards_thread_and_one_never_posted_is_not()
+    {
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
+        var prompt = await Platform.PostPromptAsync(Channel, card, Prompt(ApprovalStates.Pending), TestPosts.Prompt, CancellationToken.None);
+
+        var found = await Platform.FindPostedAsync(Channel, card, TestPosts.Prompt, CancellationToken.None);
+        var missing = await Platform.FindPostedAsync(Channel, card, TestPosts.Prompt with { Key = "prompt:ap-never" }, CancellationToken.None);
+
+        Assert.Equal(ChatLookup.Found(prompt), found);
+        Assert.Equal(ChatLookupOutcome.NotFound, missing.Outcome);
+        Assert.All(_slack.CallsTo("conversations.replies"), c => Assert.Equal(card.MessageId, c.Body["ts"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task A_history_page_after_page_is_read_until_the_card_is_found()
+    {
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
+        for (var i = 0; i < SlackChatPlatform.LookupPageSize + 5; i++)
+            await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card with { OnboardingId = $"ob-other{i}" }, CancellationToken.None);
+
+        var lookup = await Platform.FindPostedAsync(Channel, null, TestPosts.Card, CancellationToken.None);
+
+        Assert.Equal(ChatLookup.Found(card), lookup);
+        Assert.Equal(2, _slack.CallsTo("conversations.history").Count());
+    }
+
+    [Fact]
+    public async Task A_missing_history_scope_makes_the_lookup_unknown_and_a_rate_limit_delays_it()
+    {
+        var card = await Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None);
+        _slack.FailNext("missing_scope");
+        var unknown = await Platform.FindPostedAsync(Channel, card, TestPosts.Prompt, CancellationToken.None);
+        _slack.RateLimitNext(1, retryAfterSeconds: 4);
+        var delayed = await Assert.ThrowsAsync<ChatDeliveryDelayedException>(() => Platform.FindPostedAsync(Channel, null, TestPosts.Card, CancellationToken.None));
+
+        Assert.Equal(ChatLookupOutcome.Unknown, unknown.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(4), delayed.RetryAfter);
+    }
+
+    [Fact]
+    public void A_replacement_prompt_says_it_replaces_the_earlier_one()
+    {
+        var blocks = SlackMessageRenderer.Prompt(Prompt(ApprovalStates.Pending) with { ReplacesEarlier = true }).Blocks.ToJsonString();
+
+        Assert.Contains("replaces an earlier one", blocks, StringComparison.Ordinal);
+        Assert.DoesNotContain("replaces an earlier one", SlackMessageRenderer.Prompt(Prompt(ApprovalStates.Pending)).Blocks.ToJsonString(), StringComparison.Ordinal);
+    }
 }

@@ -14,14 +14,49 @@ namespace PrequelBot.Chat.Slack.Tests.Fakes;
 /// <summary>A call the fake received: the Web API method (or <c>hooks/…</c> for response_url posts), body and headers.</summary>
 public sealed record FakeSlackCall(string Method, JsonObject Body, string? Authorization, string? ContentType);
 
-/// <summary>A message the fake holds, by <c>ts</c>.</summary>
-public sealed record FakeSlackMessage(string Channel, string Ts, string? ThreadTs, string? Text, JsonArray? Blocks);
+/// <summary>A message the fake holds, by <c>ts</c>, with the message metadata it was posted with and its order of posting.</summary>
+public sealed record FakeSlackMessage(string Channel, string Ts, string? ThreadTs, string? Text, JsonArray? Blocks, JsonObject? Metadata = null, int Order = 0);
 
 /// <summary>
-/// A recording fake of the Slack Web API on 127.0.0.1, speaking the real wire format: <c>chat.postMessage</c>,
-/// <c>chat.update</c>, <c>chat.postEphemeral</c> under <see cref="BaseUrl"/>, and a <c>response_url</c> sink under
-/// <see cref="HooksUrl"/>. It checks the Bearer token, keeps messages by ts, and can fail the next calls with 429 or
-/// an <c>ok:false</c> error. Point <c>Slack:ApiBaseUrl</c> at <see cref="BaseUrl"/>.
+/// A post whose answer the fake holds back (<see cref="FakeSlackApi.HoldAnswer"/>): the message is kept, then the answer
+/// waits until <see cref="Release"/> or until the caller goes away (a killed host).
+/// </summary>
+public sealed class HeldAnswer(Func<FakeSlackCall, bool> matches)
+{
+    private readonly TaskCompletionSource<FakeSlackCall> _delivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _taken;
+
+    /// <summary>Completes once a matching post is stored and its answer is being held.</summary>
+    public Task<FakeSlackCall> Delivered => _delivered.Task;
+
+    /// <summary>Lets the held answer go.</summary>
+    public void Release() => _released.TrySetResult();
+
+    internal bool TryTake(FakeSlackCall call) => matches(call) && Interlocked.Exchange(ref _taken, 1) == 0;
+
+    internal async Task HoldAsync(FakeSlackCall call, CancellationToken requestAborted)
+    {
+        _delivered.TrySetResult(call);
+        try
+        {
+            await _released.Task.WaitAsync(requestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller is gone: nobody reads the answer.
+        }
+    }
+}
+
+/// <summary>
+/// A recording fake of the Slack Web API on 127.0.0.1, speaking the real wire format: <c>chat.postMessage</c> (with
+/// message <c>metadata</c>), <c>chat.update</c>, <c>chat.postEphemeral</c> (JSON bodies), <c>conversations.history</c>
+/// and <c>conversations.replies</c> (form-encoded, as Slack's read methods take them; newest first for history, the
+/// parent then replies oldest first for a thread; metadata only with <c>include_all_metadata</c>; cursor paging) under
+/// <see cref="BaseUrl"/>, and a <c>response_url</c> sink under <see cref="HooksUrl"/>. It checks the Bearer token, keeps
+/// messages by ts, can fail the next calls with 429 or an <c>ok:false</c> error, and can hold back the answer of a
+/// post it kept (<see cref="HoldAnswer"/>). Point <c>Slack:ApiBaseUrl</c> at <see cref="BaseUrl"/>.
 /// It also plays Slack's side of Socket Mode (https://docs.slack.dev/apis/events-api/using-socket-mode):
 /// <c>apps.connections.open</c> with <see cref="AppToken"/> hands out a single-use <c>ws://127.0.0.1…/link/?ticket=…</c>
 /// URL; each connection is greeted with <c>hello</c>; tests send envelopes (<see cref="SendEnvelopeAsync"/>), read the
@@ -31,11 +66,13 @@ public sealed class FakeSlackApi : IAsyncDisposable
 {
     private readonly ConcurrentQueue<Func<HttpContext, Task<bool>>> _faults = new();
     private readonly ConcurrentDictionary<string, bool> _tickets = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<HeldAnswer> _holds = new();
     private WebApplication? _app;
     private string _address = "";
     private int _nextTs;
     private int _nextConnection;
     private int _nextEnvelope;
+    private long _lastMicros;
 
     public FakeSlackApi(string botToken = "xoxb-test", string appToken = "xapp-1-A0123456789-test")
     {
@@ -88,6 +125,18 @@ public sealed class FakeSlackApi : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The first later <c>chat.postMessage</c> that <paramref name="matches"/> is stored as usual, and then its answer is
+    /// held until <see cref="HeldAnswer.Release"/> or until the caller disconnects: exactly the moment after Slack posted a
+    /// message and before the bot learnt its ts.
+    /// </summary>
+    public HeldAnswer HoldAnswer(Func<FakeSlackCall, bool> matches)
+    {
+        var hold = new HeldAnswer(matches);
+        _holds.Enqueue(hold);
+        return hold;
+    }
+
     /// <summary>Drops the faults not yet used: the following calls are answered normally again.</summary>
     public void ClearFaults() => _faults.Clear();
 
@@ -137,7 +186,8 @@ public sealed class FakeSlackApi : IAsyncDisposable
 
     private async Task HandleApiAsync(HttpContext context, string method)
     {
-        var body = await ReadJsonAsync(context);
+        var isRead = method is "conversations.history" or "conversations.replies";
+        var body = isRead ? await ReadFormAsync(context) : await ReadJsonAsync(context);
         var authorization = context.Request.Headers.Authorization.ToString();
         var call = new FakeSlackCall(method, body ?? [], authorization, context.Request.ContentType);
         Calls.Enqueue(call);
@@ -158,9 +208,9 @@ public sealed class FakeSlackApi : IAsyncDisposable
         }
 
         if (authorization != "Bearer " + BotToken) { await Reply(context, new JsonObject { ["ok"] = false, ["error"] = "invalid_auth" }); return; }
-        if (body is null || context.Request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) != true)
+        if (body is null || (!isRead && context.Request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) != true))
         {
-            await Reply(context, new JsonObject { ["ok"] = false, ["error"] = "invalid_json" });
+            await Reply(context, new JsonObject { ["ok"] = false, ["error"] = isRead ? "invalid_arguments" : "invalid_json" });
             return;
         }
 
@@ -170,10 +220,37 @@ public sealed class FakeSlackApi : IAsyncDisposable
         switch (method)
         {
             case "chat.postMessage":
+                var metadata = body["metadata"] as JsonObject;
+                if (body["metadata"] is not null && (metadata?["event_type"] is not JsonValue || metadata["event_payload"] is not JsonObject))
+                {
+                    await Reply(context, new JsonObject { ["ok"] = false, ["error"] = "invalid_metadata_format" });
+                    return;
+                }
+
+                var threadTs = body["thread_ts"]?.GetValue<string>();
+
+                // Like Slack's: the posting time in microseconds (strictly increasing here), as "seconds.micros".
                 var n = Interlocked.Increment(ref _nextTs);
-                var ts = string.Create(CultureInfo.InvariantCulture, $"{1531420650 + n}.{n * 100:D6}");
-                Messages[ts] = new FakeSlackMessage(channel, ts, body["thread_ts"]?.GetValue<string>(), body["text"]?.GetValue<string>(), body["blocks"]?.DeepClone() as JsonArray);
-                await Reply(context, new JsonObject { ["ok"] = true, ["channel"] = channel, ["ts"] = ts, ["message"] = new JsonObject { ["ts"] = ts } });
+                var micros = NextMicros();
+                var ts = string.Create(CultureInfo.InvariantCulture, $"{micros / 1_000_000}.{micros % 1_000_000:D6}");
+                Messages[ts] = new FakeSlackMessage(channel, ts, threadTs, body["text"]?.GetValue<string>(), body["blocks"]?.DeepClone() as JsonArray,
+                    metadata?.DeepClone() as JsonObject, n);
+                foreach (var hold in _holds)
+                {
+                    if (hold.TryTake(call))
+                    {
+                        await hold.HoldAsync(call, context.RequestAborted);
+                        break;
+                    }
+                }
+
+                await Reply(context, new JsonObject { ["ok"] = true, ["channel"] = channel, ["ts"] = ts, ["message"] = MessageJson(Messages[ts], withMetadata: true) });
+                return;
+            case "conversations.history":
+                await Reply(context, History(channel, body));
+                return;
+            case "conversations.replies":
+                await Reply(context, Replies(channel, body));
                 return;
             case "chat.update":
                 var updateTs = body["ts"]?.GetValue<string>() ?? "";
@@ -262,6 +339,105 @@ public sealed class FakeSlackApi : IAsyncDisposable
         });
         SocketConnections.Enqueue(connection);
         await connection.ReceiveUntilClosedAsync(context.RequestAborted);
+    }
+
+    private long NextMicros()
+    {
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastMicros);
+            var next = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000, last + 1);
+            if (Interlocked.CompareExchange(ref _lastMicros, next, last) == last) return next;
+        }
+    }
+
+    /// <summary>
+    /// <c>conversations.history</c>: the channel's top-level messages (thread replies are not in history), newest first,
+    /// within <c>oldest</c>/<c>latest</c> (exclusive unless <c>inclusive</c>), <c>limit</c> per page (default 100).
+    /// </summary>
+    private JsonObject History(string channel, JsonObject args)
+    {
+        var oldest = Ts(args["oldest"]) ?? 0m;
+        var latest = Ts(args["latest"]) ?? decimal.MaxValue;
+        var inclusive = Flag(args["inclusive"]);
+        var messages = Messages.Values
+            .Where(m => m.Channel == channel && (m.ThreadTs is null || m.ThreadTs == m.Ts))
+            .Where(m => Ts(m.Ts) is { } t && (inclusive ? t >= oldest && t <= latest : t > oldest && t < latest))
+            .OrderByDescending(m => m.Order);
+        return Page(messages, args);
+    }
+
+    /// <summary><c>conversations.replies</c>: the parent of thread <c>ts</c> first, then its replies oldest first; <c>thread_not_found</c> for an unknown ts.</summary>
+    private JsonObject Replies(string channel, JsonObject args)
+    {
+        var ts = args["ts"]?.GetValue<string>();
+        if (ts is null) return new JsonObject { ["ok"] = false, ["error"] = "invalid_arguments" };
+        if (!Messages.TryGetValue(ts, out var parent) || parent.Channel != channel) return new JsonObject { ["ok"] = false, ["error"] = "thread_not_found" };
+        var thread = Messages.Values.Where(m => m.Channel == channel && m.ThreadTs == ts && m.Ts != ts).OrderBy(m => m.Order).Prepend(parent);
+        return Page(thread, args);
+    }
+
+    private static JsonObject Page(IEnumerable<FakeSlackMessage> all, JsonObject args)
+    {
+        var limit = int.TryParse(args["limit"]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 ? Math.Min(l, 999) : 100;
+        var offset = args["cursor"]?.GetValue<string>() is { Length: > 0 } cursor && cursor.StartsWith("offset:", StringComparison.Ordinal)
+            ? int.Parse(cursor["offset:".Length..], CultureInfo.InvariantCulture) : 0;
+        var withMetadata = Flag(args["include_all_metadata"]);
+        var list = all.ToList();
+        var page = list.Skip(offset).Take(limit).ToList();
+        var hasMore = offset + page.Count < list.Count;
+        return new JsonObject
+        {
+            ["ok"] = true,
+            ["messages"] = new JsonArray([.. page.Select(m => (JsonNode)MessageJson(m, withMetadata))]),
+            ["has_more"] = hasMore,
+            ["response_metadata"] = new JsonObject { ["next_cursor"] = hasMore ? string.Create(CultureInfo.InvariantCulture, $"offset:{offset + page.Count}") : "" },
+        };
+    }
+
+    /// <summary>A message as Slack's read methods return it; <c>metadata</c> only when asked for.</summary>
+    private static JsonObject MessageJson(FakeSlackMessage m, bool withMetadata)
+    {
+        var json = new JsonObject
+        {
+            ["type"] = "message",
+            ["subtype"] = "bot_message",
+            ["bot_id"] = "B0FAKEBOT",
+            ["app_id"] = "A0FAKEAPP",
+            ["text"] = m.Text,
+            ["ts"] = m.Ts,
+        };
+        if (m.ThreadTs is not null) json["thread_ts"] = m.ThreadTs;
+        if (m.Blocks is not null) json["blocks"] = m.Blocks.DeepClone();
+        if (withMetadata && m.Metadata is not null) json["metadata"] = m.Metadata.DeepClone();
+        return json;
+    }
+
+    private static decimal? Ts(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var text) ? Ts(text) : null;
+
+    private static decimal? Ts(string text) =>
+        decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var t) ? t : null;
+
+    private static bool Flag(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var text) && (text == "true" || text == "1");
+
+    /// <summary>A form-encoded (or query-string) request as a JSON object of strings; null when it is neither.</summary>
+    private static async Task<JsonObject?> ReadFormAsync(HttpContext context)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in context.Request.Query) result[key] = value.ToString();
+        if (context.Request.HasFormContentType)
+        {
+            var form = await context.Request.ReadFormAsync();
+            foreach (var (key, value) in form) result[key] = value.ToString();
+        }
+        else if (context.Request.ContentLength is > 0)
+        {
+            return null;
+        }
+
+        return result;
     }
 
     private async Task HandleHookAsync(HttpContext context, string path)
