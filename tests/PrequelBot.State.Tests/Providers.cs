@@ -16,6 +16,31 @@ public sealed class SqliteStateStoreTests : StateStoreContract, IDisposable
     }
 
     [Fact]
+    public async Task Migrating_a_file_from_before_the_outbox_columns_adds_them_and_keeps_the_messages()
+    {
+        var path = Path.Combine(_directory, "old", "state.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            await using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE chat_messages (onboarding_id TEXT NOT NULL, message_key TEXT NOT NULL, ref TEXT NOT NULL, content_hash TEXT NOT NULL,
+                    PRIMARY KEY (onboarding_id, message_key));
+                INSERT INTO chat_messages VALUES ('ob-old1', 'card', '{"Platform":"slack","ConversationId":"C1","MessageId":"1.0001","AdapterData":null}', 'h1');
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var store = new SqliteStateStore($"Data Source={path}");
+        await store.MigrateAsync(CancellationToken.None);
+        await store.MigrateAsync(CancellationToken.None);
+
+        var card = (await store.GetChatMessagesAsync("ob-old1", CancellationToken.None))["card"];
+        Assert.Equal(("1.0001", "h1", 0L, false), (card.Ref.MessageId, card.ContentHash, card.ShownVersion, card.ReplacesEarlier));
+    }
+
+    [Fact]
     public async Task Every_open_connection_has_the_per_connection_settings_also_when_it_comes_from_the_pool()
     {
         var store = (SqliteStateStore)await NewStoreAsync();

@@ -278,6 +278,54 @@ public abstract class StateStoreContract
     }
 
     [Fact]
+    public async Task A_send_is_recorded_before_its_post_with_the_next_outbox_sequence_and_later_attempts_keep_it()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        await store.CreateAsync(agg, CancellationToken.None);
+
+        var first = await store.BeginChatSendAsync(agg.Id, "card", T0, CancellationToken.None);
+        var again = await store.BeginChatSendAsync(agg.Id, "card", T0.AddMinutes(1), CancellationToken.None);
+        var prompt = await store.BeginChatSendAsync(agg.Id, "prompt:ap-1", T0.AddMinutes(2), CancellationToken.None);
+        await store.CancelChatSendAsync(agg.Id, "prompt:ap-1", CancellationToken.None);
+        var afterRefusal = await store.BeginChatSendAsync(agg.Id, "prompt:ap-1", T0.AddMinutes(3), CancellationToken.None);
+        await store.SaveChatMessageAsync(agg.Id, "card", new StoredChatMessage(new ChatMessageRef(ChatPlatforms.Slack, "C1", "1.0001"), "h1", 7, ReplacesEarlier: true), CancellationToken.None);
+        var other = NewAggregate();
+        await store.CreateAsync(other, CancellationToken.None);
+
+        Assert.Equal(new ChatSendAttempt(1, T0, 1), first);
+        Assert.Equal(new ChatSendAttempt(1, T0, 2), again); // an earlier attempt may have posted
+        Assert.Equal(new ChatSendAttempt(2, T0.AddMinutes(2), 1), prompt);
+        Assert.Equal(new ChatSendAttempt(2, T0.AddMinutes(2), 1), afterRefusal); // refused: nothing to look for
+        Assert.Equal(1, (await store.BeginChatSendAsync(other.Id, "card", T0, CancellationToken.None)).Sequence);
+        var card = (await store.GetChatMessagesAsync(agg.Id, CancellationToken.None))["card"];
+        Assert.Equal((7L, true), (card.ShownVersion, card.ReplacesEarlier));
+    }
+
+    [Fact]
+    public async Task An_update_is_claimed_by_chat_version_and_never_goes_back_to_an_older_one()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        await store.CreateAsync(agg, CancellationToken.None);
+        await store.SaveChatMessageAsync(agg.Id, "card", new StoredChatMessage(new ChatMessageRef(ChatPlatforms.Slack, "C1", "1.0001"), "h3", 3), CancellationToken.None);
+
+        Assert.False(await store.TryClaimChatUpdateAsync(agg.Id, "card", 2, "pending:h2", CancellationToken.None));
+        Assert.True(await store.TryClaimChatUpdateAsync(agg.Id, "card", 4, "pending:h4", CancellationToken.None));
+        // A newer sync claims while the version-4 update is in flight: 4 cannot confirm, and the message is made stale.
+        Assert.True(await store.TryClaimChatUpdateAsync(agg.Id, "card", 5, "pending:h5", CancellationToken.None));
+        Assert.False(await store.ConfirmChatUpdateAsync(agg.Id, "card", 4, "pending:h4", "h4", CancellationToken.None));
+        Assert.True(await store.ConfirmChatUpdateAsync(agg.Id, "card", 5, "pending:h5", "h5", CancellationToken.None));
+        Assert.Equal(("h5", 5L), Shown(await store.GetChatMessagesAsync(agg.Id, CancellationToken.None)));
+        await store.MarkChatMessageStaleAsync(agg.Id, "card", CancellationToken.None);
+
+        Assert.Equal(("", 5L), Shown(await store.GetChatMessagesAsync(agg.Id, CancellationToken.None)));
+        Assert.True(await store.TryClaimChatUpdateAsync(agg.Id, "card", 5, "pending:h5", CancellationToken.None)); // the same version again is allowed
+
+        static (string, long) Shown(IReadOnlyDictionary<string, StoredChatMessage> messages) => (messages["card"].ContentHash, messages["card"].ShownVersion);
+    }
+
+    [Fact]
     public async Task A_lease_is_held_by_one_owner_until_it_expires_or_is_released()
     {
         var store = await NewStoreAsync();
