@@ -28,8 +28,8 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
     /// <summary>When set, the next this-many calls throw <see cref="ChatDeliveryDelayedException"/>.</summary>
     public int RateLimitedCalls { get; set; }
 
-    /// <summary>When set, the next this-many posts are delivered but their answer is lost (the call throws afterwards).</summary>
-    public int LostAnswers { get; set; }
+    /// <summary>When set, the next post it matches is delivered but its answer is lost (the call throws afterwards); then it clears.</summary>
+    public Func<ChatPost, bool>? LoseAnswerOf { get; set; }
 
     /// <summary>Whether <see cref="FindPostedAsync"/> can list messages (Slack) or answers <see cref="ChatLookupOutcome.Unknown"/> (Teams).</summary>
     public bool CanLookUp { get; set; } = true;
@@ -56,9 +56,9 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
         var id = $"m{Interlocked.Increment(ref _next)}";
         Messages[id] = view;
         Posts[id] = post;
-        if (LostAnswers > 0)
+        if (LoseAnswerOf is { } lose && lose(post))
         {
-            LostAnswers--;
+            LoseAnswerOf = null;
             throw new HttpRequestException("the connection dropped after the platform accepted the post");
         }
         return new ChatMessageRef(platform, conversation.ConversationId, id, adapterData);
