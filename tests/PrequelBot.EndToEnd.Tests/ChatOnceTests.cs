@@ -83,4 +83,57 @@ public sealed class ChatOnceTests : IAsyncLifetime
         Assert.Contains(_world.SlackApi.CallsTo("conversations.history"), c => c.Body["include_all_metadata"]?.GetValue<string>() == "true");
         await _onboarding.AssertEveryChangeExactlyOnceAsync(_world.SlackChannel, id);
     }
+
+    [Fact]
+    public async Task Kill_9_right_after_the_Connector_answers_a_prompt_post_leaves_one_replacement_prompt_and_one_decision()
+    {
+        // Arrange: the create-user prompt's POST is kept by the Connector and its answer held back.
+        var teams = _world.Teams;
+        var settings = _world.Settings(_world.Sqlite());
+        var host = await _world.StartHostAsync("node", settings);
+        var held = teams.Connector.HoldAnswer(body => TeamsChannel.IsPromptFor(body, StepNames.CreateUser));
+
+        // Act: once the Connector holds the answer, kill the host and start another; the click goes to the earlier copy.
+        await teams.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
+        var id = await teams.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
+        ChannelPrompt? earlier = null;
+        await _onboarding.ApproveUntilCompletedAsync(teams, id, clickVia: async prompt =>
+        {
+            if (prompt.Step == StepNames.CreateUser && earlier is null)
+            {
+                Assert.Equal(await held.Delivered.WaitAsync(EndToEndWorld.Patience), prompt.MessageId);
+                earlier = prompt;
+                host.Kill();
+                Assert.False(host.ShutDownGracefully, host.Tail());
+                host = await _world.StartHostAsync("node", settings);
+                // The new host posts the replacement; the click below still lands on the earlier copy.
+                await Eventually.Async(() => Task.FromResult(teams.Prompts().Count(p => TeamsChannel.IsPromptFor(p.Prompt, StepNames.CreateUser)) == 2),
+                    "the replacement create-user prompt is posted", EndToEndWorld.Patience, _world.Diagnostics);
+            }
+
+            return host;
+        });
+        held.Release();
+
+        // Assert: two copies of the create-user prompt; the replacement says so and shows the one decision.
+        Assert.NotNull(earlier);
+        var copies = teams.Prompts().Where(p => TeamsChannel.IsPromptFor(p.Prompt, StepNames.CreateUser)).ToList();
+        Assert.Equal(2, copies.Count);
+        var replacement = Assert.Single(copies, p => p.Id != earlier.MessageId);
+        Assert.Contains(TeamsChannel.Texts(replacement.Prompt), t => t.Contains("replaces an earlier one", StringComparison.Ordinal));
+        Assert.False(TeamsChannel.ShowsButtons(replacement.Prompt), "the decided replacement still shows buttons");
+        Assert.Contains(TeamsChannel.Texts(replacement.Prompt), t => t.StartsWith("Approved by " + TeamsChannel.Approver.Name, StringComparison.Ordinal));
+        Assert.Equal(1, teams.CardPostCount());
+        Assert.Equal(OnboardingDriver.ApprovedSteps.Append(StepNames.CreateUser).Order(), teams.PromptPostSteps().Order());
+
+        // A second click, on the earlier copy, decides nothing: the bot answers it, and the onboarding stays completed.
+        var repliesBefore = teams.Connector.Delivered.Count(c => c.Method == "POST" && c.ActivityId is not null);
+        await teams.ApproveAsync(host, earlier);
+        await Eventually.Async(() => Task.FromResult(teams.Connector.Delivered.Count(c => c.Method == "POST" && c.ActivityId is not null) > repliesBefore),
+            "the bot answers the click on the earlier copy", EndToEndWorld.Patience, _world.Diagnostics);
+        Assert.Equal(OnboardingStates.Completed, teams.CardState(id));
+        var role = await _world.RoleAsync();
+        Assert.Equal(1, role.Count);
+        Assert.Single(_world.Prequel.Sources);
+    }
 }

@@ -181,6 +181,10 @@ public sealed partial class TeamsChannel : IChatChannel, IAsyncDisposable
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"/api/messages answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n{host.Tail()}");
     }
 
+    /// <summary>Whether <paramref name="activity"/> is an approval prompt for <paramref name="step"/>.</summary>
+    public static bool IsPromptFor(JsonObject activity, string step) =>
+        PromptHead().Match(FirstText(activity) ?? "") is { Success: true } m && m.Groups["step"].Value == step;
+
     private static string? ApprovalId(JsonObject prompt) =>
         Content(prompt)["actions"]?.AsArray()
             .FirstOrDefault(a => (string?)a?["type"] == "Action.Submit" && (string?)a?["title"] == "Approve")?["data"]?["approvalId"]?.GetValue<string>();

@@ -41,6 +41,7 @@ public sealed class FakeConnector : IAsyncDisposable
 
     private readonly ConcurrentQueue<(int Status, TimeSpan? RetryAfter)> _faults = new();
     private readonly ConcurrentQueue<ConnectorCall> _calls = new();
+    private readonly ConcurrentQueue<HeldConnectorAnswer> _holds = new();
     private int _sequence;
     private WebApplication? _app;
 
@@ -67,6 +68,18 @@ public sealed class FakeConnector : IAsyncDisposable
     public void Fail(int status, int times = 1, TimeSpan? retryAfter = null)
     {
         for (var i = 0; i < times; i++) _faults.Enqueue((status, retryAfter));
+    }
+
+    /// <summary>
+    /// The first later <c>POST</c> whose body <paramref name="matches"/> is kept as usual (and recorded as delivered), and
+    /// then its answer is held until <see cref="HeldConnectorAnswer.Release"/> or until the caller disconnects: the moment
+    /// after the Connector accepted an activity and before the bot learnt its id.
+    /// </summary>
+    public HeldConnectorAnswer HoldAnswer(Func<JsonObject, bool> matches)
+    {
+        var hold = new HeldConnectorAnswer(matches);
+        _holds.Enqueue(hold);
+        return hold;
     }
 
     /// <summary>Waits until at least <paramref name="count"/> calls were delivered.</summary>
@@ -117,6 +130,12 @@ public sealed class FakeConnector : IAsyncDisposable
             var id = Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
             Activities[id] = body;
             (status, result) = (200, Results.Json(new { id }));
+            if (_holds.FirstOrDefault(h => h.TryTake(body)) is { } hold)
+            {
+                _calls.Enqueue(new ConnectorCall(context.Request.Method, raw, conversationId, activityId, authorization, body, status));
+                await hold.HoldAsync(id, context.RequestAborted);
+                return result;
+            }
         }
         _calls.Enqueue(new ConnectorCall(context.Request.Method, raw, conversationId, activityId, authorization, body, status));
         return result;
@@ -126,5 +145,33 @@ public sealed class FakeConnector : IAsyncDisposable
     {
         if (_app is not null) await _app.DisposeAsync();
         _app = null;
+    }
+}
+
+/// <summary>An activity POST whose answer <see cref="FakeConnector.HoldAnswer"/> holds back; the activity itself is kept.</summary>
+public sealed class HeldConnectorAnswer(Func<JsonObject, bool> matches)
+{
+    private readonly TaskCompletionSource<string> _delivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _taken;
+
+    /// <summary>Completes with the kept activity's id once its answer is being held.</summary>
+    public Task<string> Delivered => _delivered.Task;
+
+    public void Release() => _released.TrySetResult();
+
+    internal bool TryTake(JsonObject body) => matches(body) && Interlocked.Exchange(ref _taken, 1) == 0;
+
+    internal async Task HoldAsync(string id, CancellationToken requestAborted)
+    {
+        _delivered.TrySetResult(id);
+        try
+        {
+            await _released.Task.WaitAsync(requestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller is gone: nobody reads the answer.
+        }
     }
 }
