@@ -25,6 +25,25 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     private const string EscapedConversation = "19%3Aabc%40thread.tacv2%3Bmessageid%3D1700000000000";
 
     [Fact]
+    public async Task A_post_cannot_be_looked_up_and_a_replacement_prompt_says_it_replaces_the_earlier_one_with_the_same_approval()
+    {
+        var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), TestPosts.Card, CancellationToken.None);
+        var earlier = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt(), TestPosts.Prompt, CancellationToken.None);
+
+        var lookup = await _teams.FindPostedAsync(_conversation, card, TestPosts.Prompt, CancellationToken.None);
+        var replacement = await _teams.PostPromptAsync(_conversation, card, CardViews.Prompt() with { ReplacesEarlier = true }, TestPosts.Prompt, CancellationToken.None);
+
+        Assert.Equal(ChatLookupOutcome.Unknown, lookup.Outcome);
+        Assert.Equal(3, _bot.Connector.Calls.Count); // card, earlier, replacement: the look-up made no call
+        var replacementJson = _bot.Connector.Activities[replacement.MessageId].ToJsonString();
+        Assert.Contains("replaces an earlier one", replacementJson, StringComparison.Ordinal);
+        Assert.DoesNotContain("replaces an earlier one", _bot.Connector.Activities[earlier.MessageId].ToJsonString(), StringComparison.Ordinal);
+        // Both copies submit the same approval id: a click on either decides the one approval.
+        static string? ApprovalOf(JsonObject activity) => activity["attachments"]![0]!["content"]!["actions"]![0]!["data"]!["approvalId"]!.GetValue<string>();
+        Assert.Equal(ApprovalOf(_bot.Connector.Activities[earlier.MessageId]), ApprovalOf(_bot.Connector.Activities[replacement.MessageId]));
+    }
+
+    [Fact]
     public async Task Card_is_posted_updated_in_place_and_prompted_in_reply()
     {
         var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), TestPosts.Card, CancellationToken.None);
