@@ -109,6 +109,14 @@ public sealed partial class SlackChatPlatform(SlackWebApiClient client, ILogger<
         return cursor is null ? ChatLookup.NotFound : ChatLookup.Unknown;
     }
 
+    /// <summary>
+    /// A rate limit, or an <c>ok:false</c> answer (Slack refused the call: nothing was posted). An HTTP error status, an
+    /// unreadable answer or a missing <c>ts</c> leave the outcome unknown.
+    /// </summary>
+    public bool PostedNothing(Exception exception) =>
+        exception is ChatDeliveryDelayedException
+        || exception is SlackApiException { Error: var error } && !error.StartsWith("http_", StringComparison.Ordinal) && error is not ("invalid_response" or "missing_ts");
+
     /// <summary>The message metadata of a post: https://docs.slack.dev/messaging/message-metadata (payload values are strings and numbers).</summary>
     public static JsonObject Metadata(string eventType, ChatPost post)
     {

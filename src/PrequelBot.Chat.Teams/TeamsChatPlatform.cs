@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using PrequelBot.Workflows.Chat;
 using PrequelBot.Workflows.Domain;
@@ -49,6 +50,11 @@ internal sealed class TeamsChatPlatform(ConnectorClient connector, IOptions<Team
     /// <summary>Always <see cref="ChatLookupOutcome.Unknown"/>: the Connector has no way to list what the bot posted.</summary>
     public Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken) =>
         Task.FromResult(ChatLookup.Unknown);
+
+    /// <summary>A rate limit, or a Connector 4xx (the activity was refused); a 5xx or a transport error leaves the outcome unknown.</summary>
+    public bool PostedNothing(Exception exception) =>
+        exception is ChatDeliveryDelayedException
+        || exception is TeamsConnectorException { Status: >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError };
 
     private string BotId(TeamsAdapterData data) => data.BotId ?? "28:" + options.Value.AppId;
 }

@@ -249,4 +249,17 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
         Assert.Contains("replaces an earlier one", blocks, StringComparison.Ordinal);
         Assert.DoesNotContain("replaces an earlier one", SlackMessageRenderer.Prompt(Prompt(ApprovalStates.Pending)).Blocks.ToJsonString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_ok_false_answer_to_a_post_means_nothing_was_posted_but_an_HTTP_error_leaves_it_unknown()
+    {
+        _slack.FailNext("not_in_channel");
+        var refused = await Assert.ThrowsAsync<SlackApiException>(() => Platform.PostCardAsync(Channel, Card(OnboardingStates.Running), TestPosts.Card, CancellationToken.None));
+
+        Assert.True(Platform.PostedNothing(refused));
+        Assert.True(Platform.PostedNothing(new ChatDeliveryDelayedException(TimeSpan.FromSeconds(1), "slow down")));
+        Assert.False(Platform.PostedNothing(new SlackApiException("chat.postMessage", "http_502")));
+        Assert.False(Platform.PostedNothing(new HttpRequestException("connection reset")));
+        Assert.Empty(_slack.Messages);
+    }
 }

@@ -96,7 +96,7 @@ public sealed partial class ChatOutbox(
                 else
                 {
                     var view = card with { ReplacesEarlier = replaces };
-                    var posted = await SendAsync(ob.Id, CardKey, () => platform.PostCardAsync(ob.Conversation, view, post, cancellationToken)).ConfigureAwait(false);
+                    var posted = await SendAsync(platform, ob.Id, CardKey, () => platform.PostCardAsync(ob.Conversation, view, post, cancellationToken)).ConfigureAwait(false);
                     cardMessage = new StoredChatMessage(posted, Hash(view with { UpdatedAt = default }), version, replaces);
                     delivered = true;
                     await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
@@ -123,7 +123,7 @@ public sealed partial class ChatOutbox(
                     else
                     {
                         var view = prompt with { ReplacesEarlier = replaces };
-                        var posted = await SendAsync(ob.Id, key, () => platform.PostPromptAsync(ob.Conversation, cardRef, view, post, cancellationToken)).ConfigureAwait(false);
+                        var posted = await SendAsync(platform, ob.Id, key, () => platform.PostPromptAsync(ob.Conversation, cardRef, view, post, cancellationToken)).ConfigureAwait(false);
                         delivered = true;
                         await messages.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, Hash(view), version, replaces), cancellationToken).ConfigureAwait(false);
                         continue;
@@ -181,14 +181,14 @@ public sealed partial class ChatOutbox(
         return (null, post, lookup.Outcome == ChatLookupOutcome.Unknown);
     }
 
-    /// <summary>Posts; a platform that asks to slow down posted nothing, so the next attempt needs no look-up.</summary>
-    private async Task<ChatMessageRef> SendAsync(string onboardingId, string key, Func<Task<ChatMessageRef>> post)
+    /// <summary>Posts; after an answer that says nothing was posted (a refusal, a rate limit) the next attempt needs no look-up.</summary>
+    private async Task<ChatMessageRef> SendAsync(IChatPlatform platform, string onboardingId, string key, Func<Task<ChatMessageRef>> post)
     {
         try
         {
             return await post().ConfigureAwait(false);
         }
-        catch (ChatDeliveryDelayedException)
+        catch (Exception e) when (platform.PostedNothing(e))
         {
             await messages.CancelChatSendAsync(onboardingId, key, CancellationToken.None).ConfigureAwait(false);
             throw;

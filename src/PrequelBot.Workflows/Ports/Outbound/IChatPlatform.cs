@@ -41,6 +41,14 @@ public interface IChatPlatform
     /// </summary>
     Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <paramref name="exception"/>, thrown by a <c>Post…</c> call, means the platform answered that it posted
+    /// nothing (a refusal such as Slack's <c>ok:false</c>, a Connector 4xx, a rate limit), as opposed to an outcome the
+    /// bot cannot know (a timeout, a 5xx). After a refusal the next attempt needs no look-up and says nothing about an
+    /// earlier copy.
+    /// </summary>
+    bool PostedNothing(Exception exception) => exception is ChatDeliveryDelayedException;
+
     /// <summary>Replaces a prompt, e.g. to show who decided and when (buttons removed).</summary>
     Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken);
 }
