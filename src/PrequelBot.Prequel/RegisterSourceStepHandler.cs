@@ -31,6 +31,13 @@ public sealed partial class RegisterSourceStepHandler(
         var name = context.Request.SourceName;
         if (await prequel.FindByNameAsync(name, cancellationToken) is { } existing)
         {
+            if (!context.IsPreview && context.ResumedPlan is not null)
+            {
+                // A run of this approved step created it and stopped before its save: it is this bot's, with the new password.
+                context.Facts.PrequelSourceId = existing.Id;
+                context.Facts.Changes.SetSource(existing.Id, created: true);
+                return StepPlan.AlreadyInPlace($"Prequel source {name} was created by this onboarding (id {existing.Id}) in {Environment}");
+            }
             if (!context.IsPreview && context.Facts.Values.ContainsKey(FactKeys.UserPasswordSet))
             {
                 // create-user gave the role a new password in this onboarding; a source that already existed still
@@ -42,6 +49,7 @@ public sealed partial class RegisterSourceStepHandler(
             }
             // The engine keeps facts learned by an "already in place" plan.
             context.Facts.PrequelSourceId = existing.Id;
+            if (!context.IsPreview) context.Facts.Changes.SetSource(existing.Id, created: false);
             return StepPlan.AlreadyInPlace($"Prequel source {name} already exists (id {existing.Id}) in {Environment}");
         }
         var (host, port) = TargetOf(context, forPlan: true);
@@ -75,6 +83,8 @@ public sealed partial class RegisterSourceStepHandler(
         // The stored password is erased by the engine when the onboarding leaves (docs/workflow.md): a crash right
         // after this line resumes here, finds the source by name and needs nothing stored.
         context.Facts.PrequelSourceId = source.Id;
+        // Apply runs only after the live plan found no source of that name: one found now was made by this step's own run.
+        context.Facts.Changes.SetSource(source.Id, created: created || context.ResumedPlan is not null || existing is not null);
         LogRegistered(context.OnboardingId, source.Id, name, created);
         var reachable = source.IsReachable switch { true => "; Prequel reports it reachable", false => "; Prequel reports it NOT reachable yet", _ => string.Empty };
         return StepResult.Done($"Prequel source {name} {(created ? "created" : "found")} (id {source.Id}) in {Environment}{reachable}.");

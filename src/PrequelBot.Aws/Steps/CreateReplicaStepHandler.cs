@@ -31,6 +31,7 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
             if (existing is not null)
             {
                 EnsureReplicaOf(existing, source.InstanceIdentifier);
+                RecordIfResumed(context, replicaId);
                 return StepPlan.AlreadyInPlace($"{replicaId} is already a read replica of {source.InstanceIdentifier} ({existing.Status})");
             }
         }
@@ -126,6 +127,8 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
                 }
             }
             EnsureReplicaOf(existing, source.InstanceIdentifier);
+            // Apply runs only when the live plan found no instance of that id: this run (or the one it resumes) created it.
+            context.Facts.Changes.ReplicaId = replicaId;
             context.Facts.Target = AwsStepSupport.ToFacts(existing, existing.SubnetIds.Count > 0 ? existing.SubnetIds : context.Facts.ReplicaSubnetGroup?.SubnetIds ?? source.SubnetIds, source.Port);
             return StepResult.Done($"read replica {replicaId} of {source.InstanceIdentifier}: {existing.Status}");
         }
@@ -145,6 +148,7 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
         var existing = await DescribeReaderAsync(readerId, cluster, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
         {
+            RecordIfResumed(context, readerId);
             return StepPlan.AlreadyInPlace($"{readerId} is already a reader of Aurora cluster {cluster.Identifier} ({existing.Status})");
         }
         EnsureReachable(readerId, cluster, writer);
@@ -194,6 +198,7 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
         {
             throw AwsStepSupport.Translate(e, "CreateDBInstance", logger);
         }
+        context.Facts.Changes.ReplicaId = readerId;
         context.Facts.Target = AuroraDiscovery.ReaderFacts(writer, existing, cluster);
         return StepResult.Done($"reader {readerId} in Aurora cluster {cluster.Identifier}: {existing.Status}");
     }
@@ -221,6 +226,18 @@ public sealed class CreateReplicaStepHandler(AwsClients aws, RecheckBackoff back
         if (InternetRoutes.Problem(readerId, cluster.SubnetGroupName, writer.VpcId, writer.SubnetRoutes, cluster.Identifier) is { } problem)
         {
             throw new StepFailedException(problem);
+        }
+    }
+
+    /// <summary>
+    /// A run of this approved step stopped after the create and before its save: the instance it made is in the change
+    /// record (docs/workflow.md, "The change record"). A replica that existed before the onboarding is not.
+    /// </summary>
+    private static void RecordIfResumed(StepContext context, string replicaId)
+    {
+        if (context.ResumedPlan is not null && !context.IsPreview)
+        {
+            context.Facts.Changes.ReplicaId = replicaId;
         }
     }
 

@@ -76,6 +76,7 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IPrequelEgress prequel
                         }, cancellationToken).ConfigureAwait(false);
                         created++;
                         AwsLog.AclEntryCreated(logger, aclId, entry.RuleNumber, entry.Rule, context.OnboardingId);
+                        context.Facts.Changes.AddAclEntry(Recorded(aclId, entry.RuleNumber, entry.Rule));
                     }
                     catch (AmazonEC2Exception e) when (e.ErrorCode == "NetworkAclEntryAlreadyExists")
                     {
@@ -118,6 +119,10 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IPrequelEgress prequel
             {
                 var entries = (acl.Entries ?? []).Select(e => new AclEntry(
                     e.RuleNumber ?? 0, e.Egress ?? false, e.RuleAction == RuleAction.Allow, e.Protocol ?? "", e.CidrBlock, e.PortRange?.From, e.PortRange?.To)).ToList();
+                if (context.ResumedPlan is { } resumed && !context.IsPreview)
+                {
+                    RecordResumed(context.Facts.Changes, acl.NetworkAclId, entries, wanted, resumed);
+                }
                 try
                 {
                     plans.Add((acl.NetworkAclId, NetworkAclPlanner.Plan(acl.NetworkAclId, entries, wanted)));
@@ -134,6 +139,28 @@ public sealed class NetworkAclStepHandler(AwsClients aws, IPrequelEgress prequel
             throw AwsStepSupport.Translate(e, "DescribeNetworkAcls", logger);
         }
     }
+
+    /// <summary>
+    /// After a run of this approved step stopped before its save: each live entry that is exactly one the approved plan
+    /// was to add (same ACL, number, direction, /32 and ports) was made by that run, and goes into the change record.
+    /// ACL entries carry no tag, so the approved rule numbers are how the bot finds its own again (docs/workflow.md).
+    /// </summary>
+    private static void RecordResumed(ChangeRecord record, string aclId, IReadOnlyList<AclEntry> entries, IReadOnlyList<WantedAclRule> wanted, StepPlan resumed)
+    {
+        foreach (var entry in entries.Where(e => e.Allow && e.Protocol == "6"))
+        {
+            var rule = wanted.FirstOrDefault(w => w.Egress == entry.Egress && w.Cidr.ToString() == entry.CidrBlock && w.FromPort == entry.FromPort && w.ToPort == entry.ToPort);
+            if (rule is null) continue;
+            var line = $"add to {aclId} rule {entry.RuleNumber}: {rule}";
+            if (resumed.Changes.Any(c => c == line || c.StartsWith(line + ",", StringComparison.Ordinal)))
+            {
+                record.AddAclEntry(Recorded(aclId, entry.RuleNumber, rule));
+            }
+        }
+    }
+
+    private static RecordedAclEntry Recorded(string aclId, int number, WantedAclRule rule) =>
+        new(aclId, number, rule.Egress, rule.Cidr.ToString(), rule.FromPort, rule.ToPort);
 
     /// <summary>The ACLs associated with the subnets (deduplicated), plus the VPC's default ACL for any subnet with no association.</summary>
     private async Task<IReadOnlyList<NetworkAcl>> AclsAsync(DatabaseFacts target, CancellationToken cancellationToken)

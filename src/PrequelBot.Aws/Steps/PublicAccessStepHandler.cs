@@ -29,6 +29,12 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
         var routes = await ReachableRoutesAsync(current, cancellationToken).ConfigureAwait(false);
         if (current.PubliclyAccessible)
         {
+            if (!context.IsPreview && !target.PubliclyAccessible)
+            {
+                // discover saw it private and it is public now: an earlier run of this step changed it before its save
+                // (or someone did by hand meanwhile); either way disconnect restores what discover saw.
+                context.Facts.Changes.SetPublicFlagChanged(target.InstanceIdentifier, previous: false);
+            }
             return StepPlan.AlreadyInPlace($"{target.InstanceIdentifier} is already publicly accessible; 0.0.0.0/0: {InternetRoutes.Describe(routes)}");
         }
         var warning = InternetRoutes.PartialWarning(routes);
@@ -48,6 +54,7 @@ public sealed class PublicAccessStepHandler(AwsClients aws, RecheckBackoff backo
             try
             {
                 current = await aws.Rds.MakePubliclyAccessibleAsync(target.InstanceIdentifier, cancellationToken).ConfigureAwait(false);
+                context.Facts.Changes.SetPublicFlagChanged(target.InstanceIdentifier, previous: false);
                 AwsLog.MadePublic(logger, target.InstanceIdentifier, context.OnboardingId);
             }
             catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.InvalidDBInstanceState)

@@ -60,6 +60,7 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IPrequelEgress preq
             {
                 groupId = await DedicatedSecurityGroups.CreateAsync(ec2, RequireVpc(plan), plan.TargetId, context.OnboardingId, cancellationToken).ConfigureAwait(false);
                 context.Facts.Values[CreatedGroupFact] = groupId;
+                context.Facts.Changes.DedicatedGroupId = groupId;
                 AwsLog.GroupCreated(logger, groupId, plan.DedicatedGroupName, context.OnboardingId);
             }
             else if (dedicated is not null && HasDefaultEgress(dedicated))
@@ -89,10 +90,13 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IPrequelEgress preq
                     ],
                 }, cancellationToken).ConfigureAwait(false);
                 AwsLog.IngressAdded(logger, plan.Port, ip, rulesGroup, context.OnboardingId);
+                context.Facts.Changes.AddRule(new RecordedRule(rulesGroup, $"{ip}/32", plan.Port));
             }
             catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidPermission.Duplicate")
             {
+                // The live plan said it was missing, so an earlier run of this approved step made it just now.
                 AwsLog.IngressExisted(logger, ip, rulesGroup);
+                context.Facts.Changes.AddRule(new RecordedRule(rulesGroup, $"{ip}/32", plan.Port));
             }
             catch (AmazonServiceException e)
             {
@@ -107,6 +111,7 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IPrequelEgress preq
             {
                 groups = await holder.AddAsync(rulesGroup, cancellationToken).ConfigureAwait(false);
                 AwsLog.GroupAttached(logger, rulesGroup, holder.Name, context.OnboardingId);
+                RecordAttached(context.Facts.Changes, rulesGroup, holder, target.ClusterIdentifier is not null);
             }
             catch (RdsServiceException e) when (e.ErrorCode is RdsErrorCodes.InvalidDBInstanceState or RdsErrorCodes.InvalidDBClusterState)
             {
@@ -160,6 +165,10 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IPrequelEgress preq
                 [.. groups.SelectMany(DedicatedSecurityGroups.IngressRules)], context.Request.SecurityGroupId,
                 dedicated is null ? null : new DedicatedGroup(dedicated.GroupId, DedicatedSecurityGroups.IngressRules(dedicated), current.Contains(dedicated.GroupId, StringComparer.Ordinal)));
             plan = plan with { Cluster = cluster };
+            if (!context.IsPreview)
+            {
+                RecordOwn(context, plan, groups, dedicated, Holder(target.InstanceIdentifier, cluster), cluster is not null, current);
+            }
             return (plan, target with { ClusterIdentifier = cluster }, dedicated, Holder(target.InstanceIdentifier, cluster));
         }
         catch (InvalidOperationException e)
@@ -170,6 +179,44 @@ public sealed class SecurityGroupStepHandler(AwsClients aws, IPrequelEgress preq
         {
             throw AwsStepSupport.Translate(e, "DescribeSecurityGroups", logger);
         }
+    }
+
+    /// <summary>
+    /// The change record of what this bot already has in place (docs/workflow.md, "The change record"): the dedicated group
+    /// is the bot's by its tags (found again after any crash), with every static-IP rule in it and its place in the target's groups. On a chosen group,
+    /// only after a run of this approved step stopped before its save (<see cref="StepContext.ResumedPlan"/>): the /32 rules
+    /// marked with <see cref="RuleDescription"/> for the IPs that run was to add.
+    /// </summary>
+    private static void RecordOwn(StepContext context, SecurityGroupPlan plan, IReadOnlyList<SecurityGroup> groups, SecurityGroup? dedicated, ISecurityGroupHolder holder, bool cluster, IReadOnlyList<string> current)
+    {
+        var record = context.Facts.Changes;
+        if (dedicated is not null)
+        {
+            record.DedicatedGroupId = dedicated.GroupId;
+            foreach (var rule in OwnRules(dedicated, plan.Port, requireMarker: false)) record.AddRule(rule);
+            if (current.Contains(dedicated.GroupId, StringComparer.Ordinal)) RecordAttached(record, dedicated.GroupId, holder, cluster);
+        }
+        if (context.ResumedPlan is { } resumed && context.Request.SecurityGroupId is { } chosen && groups.FirstOrDefault(g => g.GroupId == chosen) is { } group)
+        {
+            foreach (var rule in OwnRules(group, plan.Port, requireMarker: true))
+            {
+                if (resumed.Changes.Any(c => c.StartsWith($"add inbound TCP {plan.Port} from {rule.Cidr} ", StringComparison.Ordinal))) record.AddRule(rule);
+            }
+        }
+    }
+
+    private static IEnumerable<RecordedRule> OwnRules(SecurityGroup sg, int port, bool requireMarker) =>
+        from p in sg.IpPermissions ?? []
+        where p.IpProtocol == "tcp" && p.FromPort == port && p.ToPort == port
+        from r in p.Ipv4Ranges ?? []
+        where r.CidrIp is { } cidr && cidr.EndsWith("/32", StringComparison.Ordinal) && (!requireMarker || r.Description == RuleDescription)
+        select new RecordedRule(sg.GroupId, r.CidrIp, port);
+
+    private static void RecordAttached(ChangeRecord record, string groupId, ISecurityGroupHolder holder, bool cluster)
+    {
+        record.DedicatedGroupId = groupId;
+        record.GroupAttachedTo = holder.Name;
+        record.GroupAttachedToCluster = cluster;
     }
 
     /// <summary>The instance's groups, or for an Aurora member its cluster's (ModifyDBCluster, docs/aws.md).</summary>

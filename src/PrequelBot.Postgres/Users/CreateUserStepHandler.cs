@@ -38,6 +38,11 @@ public sealed partial class CreateUserStepHandler(
             // A re-run after a crash between CREATE and saving facts: the role and the stored password are this onboarding's.
             context.Facts.Values[PasswordSetKey] = spec.UserName;
         }
+        if (!context.IsPreview && state.Role is not null)
+        {
+            // The bot's own role is found again by its marker (a crash after CREATE and before the save included).
+            context.Facts.Changes.SetRole(spec.UserName, created: state.Origin is RoleOrigin.ThisOnboarding or RoleOrigin.ThisDatabase);
+        }
         var statements = ReadOnlyUserStatements.Build(spec, state, context.OnboardingId);
         if (statements.Count == 0)
         {
@@ -89,6 +94,7 @@ public sealed partial class CreateUserStepHandler(
                 {
                     context.Facts.Values[PasswordSetKey] = spec.UserName;
                 }
+                context.Facts.Changes.SetRole(spec.UserName, created: state.Origin is RoleOrigin.ThisOnboarding or RoleOrigin.ThisDatabase);
                 return StepResult.Done($"Read-only user {spec.UserName} was already in place.");
             }
             // Apply exactly what was approved: if the live state moved, the approver must see the new change.
@@ -136,6 +142,7 @@ public sealed partial class CreateUserStepHandler(
             {
                 context.Facts.Values[PasswordSetKey] = spec.UserName;
             }
+            context.Facts.Changes.SetRole(spec.UserName, created: state.Role is null || state.Origin is RoleOrigin.ThisOnboarding or RoleOrigin.ThisDatabase);
             LogApplied(context.OnboardingId, spec.UserName, statements.Count, admin.Host, admin.Database);
             return StepResult.Done($"Read-only user {spec.UserName} can read {string.Join(", ", spec.Schemas)} ({statements.Count} statements applied).");
         }

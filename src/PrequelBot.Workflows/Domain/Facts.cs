@@ -88,6 +88,9 @@ public sealed class OnboardingFacts
     /// <summary>The Prequel source id after <c>register-source</c>.</summary>
     public string? PrequelSourceId { get; set; }
 
+    /// <summary>What this onboarding's steps created or changed (<see cref="ChangeRecord"/>); for <c>disconnect</c>, what it undoes.</summary>
+    public ChangeRecord Changes { get; set; } = new();
+
     /// <summary>Small step-owned values (e.g. <c>"create-user:password-set" = "true"</c>); no secrets.</summary>
     public Dictionary<string, string> Values { get; set; } = new(StringComparer.Ordinal);
 
@@ -98,6 +101,7 @@ public sealed class OnboardingFacts
         ReplicaSubnetGroup = ReplicaSubnetGroup,
         Cluster = Cluster,
         PrequelSourceId = PrequelSourceId,
+        Changes = Changes.Clone(),
         Values = new Dictionary<string, string>(Values, StringComparer.Ordinal),
     };
 }

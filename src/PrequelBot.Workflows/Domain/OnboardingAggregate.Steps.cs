@@ -130,10 +130,12 @@ public sealed partial class OnboardingAggregate
     /// running (held by <paramref name="owner"/>) or, with no owner, a step that failed while planning → failed; the
     /// onboarding fails and says how to go on.
     /// </summary>
-    public Transition FailStep(string stepName, string? owner, string reason, DateTimeOffset now)
+    public Transition FailStep(string stepName, string? owner, string reason, DateTimeOffset now, ChangeRecord? changes = null)
     {
         var s = Step(stepName);
         if (owner is null ? s.State is not (StepState.Pending or StepState.Approved) : !s.IsHeldBy(owner)) return Transition.None();
+        // A step that failed part-way keeps the record of what it did change, so disconnect can undo it.
+        if (changes is not null) Onboarding.Facts.Changes = changes;
         if (owner is not null && State == OnboardingState.Cancelled) return StoppedByCancel(s, $"it failed: {reason}", now);
         LeaveStep(s, StepState.Failed, reason, now);
         if (!State.IsFinished()) Leave(OnboardingState.Failed, $"{stepName} failed: {reason} Fix the cause, then: retry {Id}");
@@ -188,6 +190,8 @@ public sealed partial class OnboardingAggregate
         s.StartedAt = null;
         s.ApprovalId = null;
         SetPlan(s, plan);
+        // What the step found of its own earlier run (a crash after the change, before the save) is the bot's: keep it.
+        Onboarding.Facts.Changes = facts.Changes;
         Audit(now, AuditEvent.System, "plan-changed", $"{s.Name}: {reason}");
         if (!plan.HasChanges)
         {

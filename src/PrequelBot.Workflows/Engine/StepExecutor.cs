@@ -80,7 +80,9 @@ public sealed partial class StepExecutor(
         if (claimed.Catalogue.Step(name).NeedsApproval && step.Deadline is null)
         {
             var approval = claimed.Approval(step.ApprovalId ?? "") ?? claimed.Approvals.LastOrDefault(a => a.Step == name && a.State == ApprovalState.Approved);
-            var planContext = StepContexts.For(claimed, step, time);
+            // A run that started after this approval and stopped before its result was saved (a crash, an error) may have
+            // made part of the change: the re-plan is told, so the handler records what it finds of its own as the bot's.
+            var planContext = StepContexts.For(claimed, step, time, resumed: step.Attempts > 1 ? approval?.Plan : null);
             var live = await handler.PlanAsync(planContext, cancellationToken);
             var why = approval is null ? "no approval is recorded for this change"
                 : approval.IsExpiredAt(time.GetUtcNow()) ? "the approval expired before the change was applied"
@@ -116,7 +118,7 @@ public sealed partial class StepExecutor(
         {
             StepOutcome.Done => a => a.FinishStep(name, owner, context.Facts, result.Message, time.GetUtcNow()),
             StepOutcome.Wait => a => a.WaitStep(name, owner, context.Facts, result.Message, result.WaitTimeout ?? workflow.WaitTimeout, RecheckDelay(step.Attempts, result.RecheckAfter), time.GetUtcNow()),
-            _ => a => a.FailStep(name, owner, result.Message ?? $"{name} failed.", time.GetUtcNow()),
+            _ => a => a.FailStep(name, owner, result.Message ?? $"{name} failed.", time.GetUtcNow(), context.Facts.Changes),
         };
     }
 

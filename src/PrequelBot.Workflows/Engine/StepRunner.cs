@@ -77,7 +77,7 @@ public sealed partial class StepRunner(
 internal static class StepContexts
 {
     /// <summary>The context of <paramref name="step"/>; with <paramref name="facts"/> (a <c>plan</c> preview, facts shared across steps) a preview, else a copy of the stored facts.</summary>
-    public static StepContext For(OnboardingAggregate aggregate, StepRecord step, TimeProvider time, StepPlan? approved = null, OnboardingFacts? facts = null) => new()
+    public static StepContext For(OnboardingAggregate aggregate, StepRecord step, TimeProvider time, StepPlan? approved = null, OnboardingFacts? facts = null, StepPlan? resumed = null) => new()
     {
         OnboardingId = aggregate.Id,
         StepName = step.Name,
@@ -87,5 +87,6 @@ internal static class StepContexts
         Attempt = Math.Max(1, step.Attempts),
         StartedAt = step.StartedAt ?? time.GetUtcNow(),
         ApprovedPlan = approved,
+        ResumedPlan = resumed,
     };
 }

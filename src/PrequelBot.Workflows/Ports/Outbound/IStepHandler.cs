@@ -59,6 +59,13 @@ public sealed class StepContext
     /// </summary>
     public StepPlan? ApprovedPlan { get; init; }
 
+    /// <summary>
+    /// Set when Plan runs again for a step whose earlier run started applying this approved plan and stopped before its
+    /// result was saved (<c>kill -9</c>, an unexpected error). What Plan finds of that change in live state was made by
+    /// this bot: Plan records it in <see cref="OnboardingFacts.Changes"/> (docs/workflow.md, "The change record").
+    /// </summary>
+    public StepPlan? ResumedPlan { get; init; }
+
     /// <summary>The change lines of <see cref="ApprovedPlan"/> (empty for steps without approval).</summary>
     public IReadOnlyList<string> ApprovedChanges => ApprovedPlan?.Changes ?? [];
 
