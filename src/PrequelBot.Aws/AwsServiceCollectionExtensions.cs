@@ -31,6 +31,10 @@ public static class AwsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PublicAccessStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, SecurityGroupStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, NetworkAclStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PrequelBot.Aws.Steps.Disconnect.CloseNetworkAclStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PrequelBot.Aws.Steps.Disconnect.CloseSecurityGroupStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PrequelBot.Aws.Steps.Disconnect.RestorePublicAccessStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PrequelBot.Aws.Steps.Disconnect.DeleteReplicaStepHandler>());
         return services;
     }
 }

@@ -114,7 +114,7 @@ public static class SlackMessageRenderer
 
         var blocks = new JsonArray
         {
-            Header($"Onboarding {card.OnboardingId}"),
+            Header($"{card.Title} {card.OnboardingId}"),
             Section(facts.ToString()),
             Section(steps.Count == 0 ? "_(no steps yet)_" : JoinWithin(steps)),
         };

@@ -37,7 +37,7 @@ internal static class AdaptiveCards
     {
         var body = new JsonArray
         {
-            Text($"Onboarding {view.OnboardingId}: {view.Database}", weight: "Bolder", size: "Medium"),
+            Text($"{view.Title} {view.OnboardingId}: {view.Database}", weight: "Bolder", size: "Medium"),
             Facts(
                 ("Id", view.OnboardingId),
                 ("Database", view.Database),

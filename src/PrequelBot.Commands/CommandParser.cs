@@ -16,6 +16,9 @@ public static class CommandParser
         status [<onboarding-id>] no id: active and recent onboardings; with an id: its step checklist
         cancel <onboarding-id>   stop an onboarding: no further step runs
         retry <onboarding-id>    re-run the failed step
+        disconnect <db> [--keep-replica]
+                                 undo what connect created, step by step with approvals; --keep-replica leaves the replica
+        audit <onboarding-id>    who requested, approved and ran what, and when (UTC)
         help                     this text
 
         <db> is a database alias from the bot's settings (for plan, also any RDS DB instance identifier).
@@ -66,6 +69,8 @@ public static class CommandParser
             CommandUsage.Status => ParseStatus(arguments),
             CommandUsage.Cancel => ParseOnboardingId(verb, arguments, id => new CancelCommand(id)),
             CommandUsage.Retry => ParseOnboardingId(verb, arguments, id => new RetryCommand(id)),
+            CommandUsage.Disconnect => ParseDisconnect(arguments),
+            CommandUsage.Audit => ParseOnboardingId(verb, arguments, id => new AuditCommand(id)),
             CommandUsage.Help or "--help" => ParseHelp(arguments),
             _ => ParseResult.Failure(
                 $"Unknown command '{CommandTokenizer.Shorten(words[0])}'{ClosestWord.Hint(verb, CommandUsage.Commands)}. Try: help"),
@@ -83,6 +88,38 @@ public static class CommandParser
         return ParseResult.Success(verb == CommandUsage.Connect
             ? new ConnectCommand(database, options)
             : new PlanCommand(database, options));
+    }
+
+    private static ParseResult ParseDisconnect(IReadOnlyList<string> arguments)
+    {
+        var usage = CommandUsage.For(CommandUsage.Disconnect);
+        string? database = null;
+        var keepReplica = false;
+        foreach (var word in arguments)
+        {
+            if (word.StartsWith('-'))
+            {
+                if (!string.Equals(word, CommandUsage.KeepReplica, StringComparison.OrdinalIgnoreCase))
+                {
+                    return ParseResult.Failure($"Unknown option {CommandTokenizer.Shorten(word)} for disconnect{ClosestWord.Hint(word.ToLowerInvariant(), [CommandUsage.KeepReplica])}. Usage: {usage}");
+                }
+                keepReplica = true;
+                continue;
+            }
+            if (database is not null)
+            {
+                return ParseResult.Failure($"Unexpected argument '{CommandTokenizer.Shorten(word)}': disconnect takes one database name. Usage: {usage}");
+            }
+            var name = word.ToLowerInvariant();
+            if (Identifiers.RdsInstanceIdentifierProblem(name) is { } problem)
+            {
+                return ParseResult.Failure($"Invalid database name '{CommandTokenizer.Shorten(word)}': it {problem} (RDS DB instance identifier rules). Usage: {usage}");
+            }
+            database = name;
+        }
+        return database is null
+            ? ParseResult.Failure($"Missing database name. Usage: {usage}")
+            : ParseResult.Success(new DisconnectCommand(database, keepReplica));
     }
 
     private static ParseResult ParseStatus(IReadOnlyList<string> arguments)

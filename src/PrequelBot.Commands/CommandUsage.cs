@@ -8,9 +8,13 @@ internal static class CommandUsage
     public const string Status = "status";
     public const string Cancel = "cancel";
     public const string Retry = "retry";
+    public const string Disconnect = "disconnect";
+    public const string Audit = "audit";
     public const string Help = "help";
 
-    public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Help];
+    public const string KeepReplica = "--keep-replica";
+
+    public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Disconnect, Audit, Help];
 
     private const string OnboardingOptionsUsage =
         "[--replica] [--replica-class <class>] [--replica-id <id>] [--replica-subnet-group <name>] [--schemas <s1,s2>] "
@@ -23,6 +27,8 @@ internal static class CommandUsage
         Status => "status [<onboarding-id>]",
         Cancel => "cancel <onboarding-id>",
         Retry => "retry <onboarding-id>",
+        Disconnect => $"disconnect <db> [{KeepReplica}]",
+        Audit => "audit <onboarding-id>",
         _ => "help",
     };
 }

@@ -18,6 +18,12 @@ public sealed record CancelCommand(string OnboardingId) : BotCommand;
 /// <summary><c>retry &lt;onboarding-id&gt;</c>: re-runs the failed step.</summary>
 public sealed record RetryCommand(string OnboardingId) : BotCommand;
 
+/// <summary><c>disconnect &lt;db&gt; [--keep-replica]</c>: undo what <c>connect</c> created for the database alias <paramref name="Database"/>.</summary>
+public sealed record DisconnectCommand(string Database, bool KeepReplica) : BotCommand;
+
+/// <summary><c>audit &lt;onboarding-id&gt;</c>: who requested, approved and ran what, and when.</summary>
+public sealed record AuditCommand(string OnboardingId) : BotCommand;
+
 /// <summary><c>help</c>.</summary>
 public sealed record HelpCommand : BotCommand;
 

@@ -28,6 +28,7 @@ public static class PostgresUserServiceCollectionExtensions
         services.TryAddSingleton<AdminConnectionSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateUserStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, VerifyAccessStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, DropUserStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, PostgresSourcesStatus>());
         return services;
     }

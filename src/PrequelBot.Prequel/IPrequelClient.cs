@@ -18,4 +18,21 @@ public interface IPrequelClient
     /// again and reuses a source that the failed call may have committed before POSTing again.
     /// </summary>
     Task<(PrequelSource Source, bool Created)> EnsureSourceAsync(NewPrequelSource source, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>DELETE /sources/{id}</c> (inferred from Prequel's sibling endpoints, see <see cref="PrequelPaths"/>). Returns
+    /// false when Prequel answers 404: the source is already gone. Idempotent.
+    /// </summary>
+    Task<bool> DeleteSourceAsync(string sourceId, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Every Prequel API path PrequelBot calls, in one place: <c>PATCH</c> and <c>DELETE /sources/{id}</c> are inferred from
+/// Prequel's sibling endpoints, not confirmed by its docs (README, "Prequel API").
+/// </summary>
+public static class PrequelPaths
+{
+    public const string Sources = "sources";
+
+    public static string Source(string sourceId) => $"sources/{Uri.EscapeDataString(sourceId)}";
 }

@@ -26,7 +26,7 @@ public sealed partial class PrequelClient(
     {
         var client = CreateClient();
         var baseUri = client.BaseAddress!;
-        var next = new Uri(baseUri, "sources");
+        var next = new Uri(baseUri, PrequelPaths.Sources);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var sources = new List<PrequelSource>();
         for (var page = 1; ; page++)
@@ -89,7 +89,7 @@ public sealed partial class PrequelClient(
             try
             {
                 using var response = await client.SendAsync(
-                    new HttpRequestMessage(HttpMethod.Post, "sources") { Content = JsonContent.Create(body) }, cancellationToken);
+                    new HttpRequestMessage(HttpMethod.Post, PrequelPaths.Sources) { Content = JsonContent.Create(body) }, cancellationToken);
                 if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Conflict || (int)response.StatusCode >= 500)
                 {
                     // The POST may have committed (or the name is taken): list again before another POST.
@@ -119,6 +119,23 @@ public sealed partial class PrequelClient(
             LogPostRetry(source.Name, attempt, wait.TotalSeconds);
             await Task.Delay(wait, cancellationToken);
         }
+    }
+
+    public async Task<bool> DeleteSourceAsync(string sourceId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sourceId);
+        var client = CreateClient();
+        using var response = await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Delete, PrequelPaths.Source(sourceId)), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return true;
+        }
+        await ReadSuccessAsync(response, "delete source", null, cancellationToken);
+        return true;
     }
 
     private HttpClient CreateClient()

@@ -409,6 +409,16 @@ public abstract class SqlStateStore : IStateStore
     public Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken) =>
         ListIdsAsync($"SELECT id FROM onboardings WHERE state IN ({ActiveStates}) ORDER BY updated_at", cancellationToken);
 
+    public async Task<IReadOnlyList<string>> ListIdsOfDatabaseAsync(string databaseKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "SELECT id FROM onboardings WHERE database_key = @key ORDER BY created_at DESC, id DESC", null, ("key", databaseKey));
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
     public Task<IReadOnlyList<string>> ListChatPendingIdsAsync(CancellationToken cancellationToken) =>
         ListIdsAsync("SELECT id FROM onboardings WHERE chat_version > chat_synced_version ORDER BY updated_at", cancellationToken);
 

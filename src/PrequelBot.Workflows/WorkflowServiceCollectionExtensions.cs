@@ -49,6 +49,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<StepExecutor>();
         services.TryAddSingleton<StepRunner>();
         services.TryAddSingleton<OnboardingRequests>();
+        services.TryAddSingleton<ConnectionRecords>();
         services.TryAddSingleton<PlanPreview>();
         services.TryAddSingleton<ChatOutbox>();
         services.TryAddSingleton<Reconciler>();

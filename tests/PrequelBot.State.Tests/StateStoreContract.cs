@@ -11,7 +11,7 @@ public abstract class StateStoreContract
 
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
 
-    private static OnboardingAggregate NewAggregate(string? db = null, string? id = null)
+    private static OnboardingAggregate NewAggregate(string? db = null, string? id = null, DateTimeOffset? createdAt = null)
     {
         db ??= "db" + Guid.NewGuid().ToString("N")[..8];
         var ob = new Onboarding
@@ -30,8 +30,8 @@ public abstract class StateStoreContract
             },
             Requester = new ChatUser(ChatPlatforms.Teams, "aad-1", "Rita"),
             Conversation = new ConversationRef(ChatPlatforms.Teams, "19:abc@thread.tacv2", """{"serviceUrl":"https://smba.example/"}"""),
-            CreatedAt = T0,
-            UpdatedAt = T0,
+            CreatedAt = createdAt ?? T0,
+            UpdatedAt = createdAt ?? T0,
             ChatVersion = 1,
         };
         return new OnboardingAggregate
@@ -82,6 +82,55 @@ public abstract class StateStoreContract
     }
 
     private sealed record TableNameEquality(string Schema, string Table);
+
+    [Fact]
+    public async Task The_change_record_round_trips_with_the_facts_and_survives_a_later_save()
+    {
+        var store = await NewStoreAsync();
+        var agg = NewAggregate();
+        var record = agg.Onboarding.Facts.Changes;
+        record.ReplicaId = "db-prequel-replica";
+        record.DedicatedGroupId = "sg-0dedicated";
+        record.GroupAttachedTo = "db-prequel-replica";
+        record.AddRule(new RecordedRule("sg-0dedicated", "35.192.85.117/32", 5432));
+        record.AddAclEntry(new RecordedAclEntry("acl-1", 95, Egress: true, "35.192.85.117/32", 1024, 65535));
+        record.SetRole("prequel_reader", created: true);
+        record.SetSource("src-1", created: false);
+        record.SetPublicFlagChanged("db-prod", previous: false);
+        await store.CreateAsync(agg, CancellationToken.None);
+
+        var loaded = (await store.LoadAsync(agg.Id, CancellationToken.None))!;
+        loaded.Onboarding.Facts.Values["later"] = "step";
+        Assert.True(await store.TrySaveAsync(loaded, loaded.Onboarding.Version, CancellationToken.None));
+        var again = (await store.LoadAsync(agg.Id, CancellationToken.None))!.Onboarding.Facts.Changes;
+
+        Assert.Equal("db-prequel-replica", again.ReplicaId);
+        Assert.Equal("sg-0dedicated", again.DedicatedGroupId);
+        Assert.Equal("db-prequel-replica", again.GroupAttachedTo);
+        Assert.Equal([new RecordedRule("sg-0dedicated", "35.192.85.117/32", 5432)], again.Rules);
+        Assert.Equal([new RecordedAclEntry("acl-1", 95, true, "35.192.85.117/32", 1024, 65535)], again.AclEntries);
+        Assert.Equal(("prequel_reader", true), (again.RoleName, again.RoleCreated));
+        Assert.Equal(("src-1", false), (again.PrequelSourceId, again.SourceCreated));
+        Assert.Equal(("db-prod", (bool?)false), (again.PublicFlagChangedOn, again.PreviousPublicFlag));
+    }
+
+    [Fact]
+    public async Task The_onboardings_of_a_database_are_listed_newest_first_and_no_other_database_is()
+    {
+        var store = await NewStoreAsync();
+        var db = "db" + Guid.NewGuid().ToString("N")[..8];
+        var first = NewAggregate(db);
+        await store.CreateAsync(first, CancellationToken.None);
+        first.Onboarding.State = OnboardingState.Completed;
+        Assert.True(await store.TrySaveAsync(first, 1, CancellationToken.None));
+        var second = NewAggregate(db, createdAt: T0.AddMinutes(5));
+        await store.CreateAsync(second, CancellationToken.None);
+        await store.CreateAsync(NewAggregate(), CancellationToken.None);
+
+        var ids = await store.ListIdsOfDatabaseAsync(db, CancellationToken.None);
+
+        Assert.Equal([second.Id, first.Id], ids);
+    }
 
     [Fact]
     public async Task Save_is_a_compare_and_set_on_the_version()

@@ -20,6 +20,9 @@ public interface ISecurityGroupHolder
 
     /// <summary>Adds <paramref name="groupId"/> to its groups, keeping every other; returns the resulting list. Idempotent.</summary>
     Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken);
+
+    /// <summary>Removes <paramref name="groupId"/> from its groups, keeping every other (used by <c>disconnect</c>); returns the resulting list. Idempotent.</summary>
+    Task<IReadOnlyList<string>> RemoveAsync(string groupId, CancellationToken cancellationToken);
 }
 
 /// <summary>An RDS DB instance's VPC security groups.</summary>
@@ -36,6 +39,9 @@ public sealed class RdsInstanceSecurityGroups(IRdsClient rds, string instanceIde
 
     public Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken) =>
         SecurityGroupLists.AddAsync(this, groupId, async wanted => (await rds.SetVpcSecurityGroupsAsync(instanceIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
+
+    public Task<IReadOnlyList<string>> RemoveAsync(string groupId, CancellationToken cancellationToken) =>
+        SecurityGroupLists.RemoveAsync(this, groupId, async wanted => (await rds.SetVpcSecurityGroupsAsync(instanceIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
 }
 
 /// <summary>
@@ -56,6 +62,9 @@ public sealed class RdsClusterSecurityGroups(IRdsClient rds, string clusterIdent
 
     public Task<IReadOnlyList<string>> AddAsync(string groupId, CancellationToken cancellationToken) =>
         SecurityGroupLists.AddAsync(this, groupId, async wanted => (await rds.SetClusterVpcSecurityGroupsAsync(clusterIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
+
+    public Task<IReadOnlyList<string>> RemoveAsync(string groupId, CancellationToken cancellationToken) =>
+        SecurityGroupLists.RemoveAsync(this, groupId, async wanted => (await rds.SetClusterVpcSecurityGroupsAsync(clusterIdentifier, wanted, cancellationToken).ConfigureAwait(false)).SecurityGroupIds, cancellationToken);
 }
 
 /// <summary>current + new, sent only when the group is missing (AWS replaces the whole list on modify).</summary>
@@ -71,5 +80,22 @@ internal static class SecurityGroupLists
         IReadOnlyList<string> wanted = [.. current, groupId];
         var modified = await set(wanted).ConfigureAwait(false);
         return modified.Count > 0 ? modified : wanted;
+    }
+
+    /// <summary>current − the group, sent only when it is there; never leaves the holder with no group at all.</summary>
+    public static async Task<IReadOnlyList<string>> RemoveAsync(ISecurityGroupHolder holder, string groupId, Func<IReadOnlyList<string>, Task<IReadOnlyList<string>>> set, CancellationToken cancellationToken)
+    {
+        var current = await holder.CurrentGroupsAsync(cancellationToken).ConfigureAwait(false);
+        if (!current.Contains(groupId, StringComparer.Ordinal))
+        {
+            return current;
+        }
+        IReadOnlyList<string> wanted = [.. current.Where(g => !string.Equals(g, groupId, StringComparison.Ordinal))];
+        if (wanted.Count == 0)
+        {
+            throw new InvalidOperationException($"{groupId} is the only security group of {holder.Name}; PrequelBot will not leave it with none");
+        }
+        await set(wanted).ConfigureAwait(false);
+        return wanted;
     }
 }

@@ -40,6 +40,18 @@ public interface IRdsClient
     Task<RdsDbInstance> SetVpcSecurityGroupsAsync(string instanceIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken);
 
     /// <summary>
+    /// ModifyDBInstance PubliclyAccessible=<paramref name="publiclyAccessible"/>, ApplyImmediately=true (used by
+    /// <c>restore-public-access</c> to turn off a flag this bot turned on).
+    /// </summary>
+    Task<RdsDbInstance> SetPubliclyAccessibleAsync(string instanceIdentifier, bool publiclyAccessible, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// DeleteDBInstance with SkipFinalSnapshot=true (a read replica or Aurora reader this bot created: its data is the
+    /// source's). Returns the instance as AWS now reports it (<c>deleting</c>); null when it was already gone.
+    /// </summary>
+    Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken);
+
+    /// <summary>
     /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSubnetGroups.html">DescribeDBSubnetGroups</see>
     /// for one name. Read-only. Returns null when AWS answers <c>DBSubnetGroupNotFoundFault</c>.
     /// </summary>

@@ -31,6 +31,25 @@ public sealed class RdsClient(RdsQueryClient client) : IRdsClient
         return RdsXml.ParseSingleInstance(result);
     }
 
+    public async Task<RdsDbInstance> SetPubliclyAccessibleAsync(string instanceIdentifier, bool publiclyAccessible, CancellationToken cancellationToken)
+    {
+        var result = await client.InvokeActionAsync("ModifyDBInstance", RdsQueryParameters.SetPubliclyAccessible(instanceIdentifier, publiclyAccessible), cancellationToken).ConfigureAwait(false);
+        return RdsXml.ParseSingleInstance(result);
+    }
+
+    public async Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await client.InvokeActionAsync("DeleteDBInstance", RdsQueryParameters.DeleteDBInstance(instanceIdentifier), cancellationToken).ConfigureAwait(false);
+            return RdsXml.ParseSingleInstance(result);
+        }
+        catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBInstanceNotFound)
+        {
+            return null;
+        }
+    }
+
     public async Task<RdsDbInstance> SetVpcSecurityGroupsAsync(string instanceIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken)
     {
         var result = await client.InvokeActionAsync("ModifyDBInstance", RdsQueryParameters.SetVpcSecurityGroups(instanceIdentifier, securityGroupIds), cancellationToken).ConfigureAwait(false);
@@ -119,6 +138,13 @@ public static class RdsQueryParameters
 
     public static IReadOnlyList<KeyValuePair<string, string>> MakePubliclyAccessible(string instanceIdentifier) =>
         [new("DBInstanceIdentifier", instanceIdentifier), new("PubliclyAccessible", "true"), new("ApplyImmediately", "true")];
+
+    public static IReadOnlyList<KeyValuePair<string, string>> SetPubliclyAccessible(string instanceIdentifier, bool publiclyAccessible) =>
+        [new("DBInstanceIdentifier", instanceIdentifier), new("PubliclyAccessible", publiclyAccessible ? "true" : "false"), new("ApplyImmediately", "true")];
+
+    /// <summary>DeleteDBInstance without a final snapshot, keeping no automated backups (a replica this bot made).</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> DeleteDBInstance(string instanceIdentifier) =>
+        [new("DBInstanceIdentifier", instanceIdentifier), new("SkipFinalSnapshot", "true"), new("DeleteAutomatedBackups", "true")];
 
     /// <summary>The whole new list (RDS replaces the instance's groups with it), then <c>ApplyImmediately=true</c>.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> SetVpcSecurityGroups(string instanceIdentifier, IReadOnlyList<string> securityGroupIds)

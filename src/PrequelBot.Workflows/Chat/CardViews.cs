@@ -19,8 +19,16 @@ public static class CardViews
             Message = ob.Message,
             Target = ob.Request.TargetInstanceIdentifier,
             UpdatedAt = ob.UpdatedAt,
+            Title = Title(ob.Request.Kind),
         };
     }
+
+    /// <summary>The word a card's title starts with for each kind ("Disconnect ob-…").</summary>
+    public static string Title(OnboardingKind kind) => kind switch
+    {
+        OnboardingKind.Disconnect => "Disconnect",
+        _ => "Onboarding",
+    };
 
     public static ApprovalPromptView Prompt(OnboardingAggregate aggregate, ApprovalRecord approval)
     {

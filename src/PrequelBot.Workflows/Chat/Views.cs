@@ -25,10 +25,13 @@ public sealed record OnboardingCardView
     /// <summary>The line a replacement card shows (<see cref="ReplacesEarlier"/>).</summary>
     public const string ReplacementNote = "This card replaces an earlier copy of it that may also show here; only this one is kept up to date.";
 
+    /// <summary>The kind's word in the card's title: <c>Onboarding</c> for connect, <c>Disconnect</c>, …</summary>
+    public string Title { get; init; } = "Onboarding";
+
     /// <summary>A plain-text rendering: fallback text, logs of what was shown, and simple clients.</summary>
     public string ToText()
     {
-        var lines = new List<string> { $"Onboarding {OnboardingId} of {Database}: {State} (requested by {Requester.DisplayName ?? Requester.Id})" };
+        var lines = new List<string> { $"{Title} {OnboardingId} of {Database}: {State} (requested by {Requester.DisplayName ?? Requester.Id})" };
         lines.AddRange(Steps.Select(s => $"{StepView.Mark(s.State)} {s.Name}: {StepStates.Display(s.State)}{(s.Detail is { Length: > 0 } d ? $" ({d})" : "")}"));
         if (Message is { Length: > 0 }) lines.Add(Message);
         return string.Join('\n', lines);

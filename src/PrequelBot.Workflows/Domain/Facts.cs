@@ -111,4 +111,7 @@ public static class FactKeys
 {
     /// <summary>Written by <c>create-user</c> when it set a (new or rotated) password on the role in this onboarding; value = role name.</summary>
     public const string UserPasswordSet = "create-user:password-set";
+
+    /// <summary>On a <c>disconnect</c>: the id of the latest completed <c>connect</c> it undoes.</summary>
+    public const string DisconnectOf = "disconnect:of";
 }

@@ -31,6 +31,8 @@ public sealed record OnboardingRequest
     public IReadOnlyList<TableName> Tables { get; init; } = [];
     public string UserName { get; init; } = OnboardingOptions.DefaultUser;
     public required string SourceName { get; init; }
+    /// <summary><c>disconnect --keep-replica</c>: leave the replica this bot created as it is.</summary>
+    public bool KeepReplica { get; init; }
 
     /// <summary>The instance that later steps change and Prequel connects to, by id.</summary>
     public string TargetInstanceIdentifier => Replica && ReplicaId is not null ? ReplicaId : ReaderId ?? InstanceIdentifier;

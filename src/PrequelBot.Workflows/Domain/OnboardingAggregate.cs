@@ -73,13 +73,16 @@ public sealed partial class OnboardingAggregate
         SecretsToErase = false;
     }
 
-    /// <summary>A new onboarding: the steps of its kind for this request, all pending, in state planning.</summary>
-    public static OnboardingAggregate Start(string id, OnboardingRequest request, ChatUser requester, ConversationRef conversation, string commandText, DateTimeOffset now)
+    /// <summary>
+    /// A new onboarding: the steps of its kind for this request, all pending, in state planning. A day-two kind starts with
+    /// <paramref name="facts"/> taken from the connection it works on (e.g. <c>disconnect</c>: the change record).
+    /// </summary>
+    public static OnboardingAggregate Start(string id, OnboardingRequest request, ChatUser requester, ConversationRef conversation, string commandText, DateTimeOffset now, OnboardingFacts? facts = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(requester);
         var steps = StepCatalogue.Of(request.Kind).For(request).Select((s, i) => new StepRecord { Name = s.Name, Ordinal = i }).ToList();
-        var onboarding = new Onboarding
+        var onboarding = new Onboarding(facts: facts)
         {
             Id = id,
             DatabaseKey = request.DatabaseAlias,
@@ -99,7 +102,11 @@ public sealed partial class OnboardingAggregate
     public Transition Complete(DateTimeOffset now)
     {
         if (State.IsFinished() || CurrentStep is not null) return Transition.None();
-        Leave(OnboardingState.Completed, Onboarding.Facts.PrequelSourceId is { } id ? $"Connected to Prequel as source {id}." : "All steps are done.");
+        Leave(OnboardingState.Completed, Onboarding.Request.Kind switch
+        {
+            OnboardingKind.Disconnect => "Disconnected: what PrequelBot had created for this database is removed; see the steps for what was left alone.",
+            _ => Onboarding.Facts.PrequelSourceId is { } id ? $"Connected to Prequel as source {id}." : "All steps are done.",
+        });
         Audit(now, AuditEvent.System, "onboarding-completed");
         return Transition.Saved();
     }

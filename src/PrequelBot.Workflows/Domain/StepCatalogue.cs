@@ -1,7 +1,7 @@
 namespace PrequelBot.Workflows.Domain;
 
-/// <summary>The kinds of onboarding. Each has one <see cref="StepCatalogue"/>; day-two kinds are added as entries here.</summary>
-public enum OnboardingKind { Connect }
+/// <summary>The kinds of onboarding (docs/workflow.md). Each has one <see cref="StepCatalogue"/>; stored by name, so only append.</summary>
+public enum OnboardingKind { Connect, Disconnect }
 
 /// <summary>What a step needs from the settings of the database it works on, beyond AWS.</summary>
 public enum StepNeeds
@@ -63,8 +63,22 @@ public sealed class StepCatalogue
         new(StepNames.RegisterSource, NeedsApproval: true, Needs: StepNeeds.DatabaseAdmin),
     ]);
 
+    /// <summary>
+    /// <c>disconnect</c>: undoes, from the change record of the database's connects, only what this bot created, in the
+    /// reverse order of <c>connect</c>; each step that changes something asks first (docs/workflow.md, "Disconnect").
+    /// </summary>
+    public static readonly StepCatalogue Disconnect = new(OnboardingKind.Disconnect,
+    [
+        new(StepNames.UnregisterSource, NeedsApproval: true),
+        new(StepNames.DropUser, NeedsApproval: true, Needs: StepNeeds.DatabaseAdmin),
+        new(StepNames.CloseNetworkAcl, NeedsApproval: true),
+        new(StepNames.CloseSecurityGroup, NeedsApproval: true),
+        new(StepNames.RestorePublicAccess, NeedsApproval: true),
+        new(StepNames.DeleteReplica, NeedsApproval: true),
+    ]);
+
     /// <summary>Every catalogue, by kind.</summary>
-    public static readonly IReadOnlyList<StepCatalogue> All = [Connect];
+    public static readonly IReadOnlyList<StepCatalogue> All = [Connect, Disconnect];
 
     public static StepCatalogue Of(OnboardingKind kind) => All.First(c => c.Kind == kind);
 }

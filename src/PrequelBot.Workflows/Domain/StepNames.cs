@@ -15,4 +15,12 @@ public static class StepNames
     public const string CreateUser = "create-user";
     public const string VerifyAccess = "verify-access";
     public const string RegisterSource = "register-source";
+
+    // disconnect (docs/workflow.md, "Disconnect")
+    public const string UnregisterSource = "unregister-source";
+    public const string DropUser = "drop-user";
+    public const string CloseNetworkAcl = "close-network-acl";
+    public const string CloseSecurityGroup = "close-security-group";
+    public const string RestorePublicAccess = "restore-public-access";
+    public const string DeleteReplica = "delete-replica";
 }

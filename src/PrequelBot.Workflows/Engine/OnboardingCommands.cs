@@ -14,6 +14,7 @@ public sealed partial class OnboardingCommands(
     IOnboardingStore store,
     OnboardingUpdater updater,
     OnboardingRequests requests,
+    ConnectionRecords connections,
     PlanPreview preview,
     ApprovalPolicy policy,
     TimeProvider time,
@@ -36,6 +37,8 @@ public sealed partial class OnboardingCommands(
                 StatusCommand s => await StatusAsync(s, cancellationToken),
                 CancelCommand c => await ManageAsync(request.User, c.OnboardingId, a => a.Cancel(request.User, time.GetUtcNow()), cancellationToken),
                 RetryCommand r => await ManageAsync(request.User, r.OnboardingId, a => a.Retry(request.User, time.GetUtcNow()), cancellationToken),
+                DisconnectCommand d => await DisconnectAsync(request, d, cancellationToken),
+                AuditCommand a => await AuditAsync(a, cancellationToken),
                 _ => new CommandReply(CommandParser.HelpText),
             };
         }
@@ -49,7 +52,37 @@ public sealed partial class OnboardingCommands(
     {
         var request = requests.Build(command.Database, command.Options, mustBeConfigured: true, out _, out var error);
         if (request is null) return CommandReply.Error(error!);
-        var aggregate = OnboardingAggregate.Start(Ids.NewOnboardingId(), request, chat.User, chat.Conversation, $"connect {chat.Text.Trim()}", time.GetUtcNow());
+        return await StartAsync(chat, request, null, "onboarding", cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>disconnect</c>: a new onboarding of kind disconnect that starts from the connection's change record, so each of
+    /// its steps removes only what this bot created (docs/workflow.md, "Disconnect").
+    /// </summary>
+    private async Task<CommandReply> DisconnectAsync(ChatRequest chat, DisconnectCommand command, CancellationToken cancellationToken)
+    {
+        var known = requests.Build(command.Database, new OnboardingOptions(), mustBeConfigured: true, out _, out var error);
+        if (known is null) return CommandReply.Error(error!);
+        var connection = await connections.FindAsync(known.DatabaseAlias, cancellationToken);
+        if (connection is null)
+            return CommandReply.Error($"{known.DatabaseAlias} is not connected: no connect of it has completed (since its last disconnect), so there is nothing to disconnect.");
+        var connect = connection.LastConnect.Onboarding;
+        var request = connect.Request with { Kind = OnboardingKind.Disconnect, KeepReplica = command.KeepReplica };
+        var facts = new OnboardingFacts
+        {
+            Source = connect.Facts.Source,
+            Target = connect.Facts.Target,
+            Cluster = connect.Facts.Cluster,
+            Changes = connection.Changes,
+        };
+        facts.Values[FactKeys.DisconnectOf] = connect.Id;
+        return await StartAsync(chat, request, facts, "disconnect", cancellationToken);
+    }
+
+    private async Task<CommandReply> StartAsync(ChatRequest chat, OnboardingRequest request, OnboardingFacts? facts, string what, CancellationToken cancellationToken)
+    {
+        var verb = request.Kind == OnboardingKind.Connect ? "connect" : "";
+        var aggregate = OnboardingAggregate.Start(Ids.NewOnboardingId(), request, chat.User, chat.Conversation, $"{verb} {chat.Text.Trim()}".Trim(), time.GetUtcNow(), facts);
         try
         {
             await updater.CreateAsync(aggregate, cancellationToken);
@@ -60,10 +93,24 @@ public sealed partial class OnboardingCommands(
             return CommandReply.Error($"{request.DatabaseAlias} already has an active onboarding{which}.");
         }
         LogStarted(logger, aggregate.Id, request.DatabaseAlias, chat.User.Platform, chat.User.Id);
-        return new CommandReply($"Started onboarding {aggregate.Id} of {request.DatabaseAlias}. I will post the plan and ask an approver here before each change.")
+        return new CommandReply($"Started {what} {aggregate.Id} of {request.DatabaseAlias}. I will post the plan and ask an approver here before each change.")
         {
             StartedOnboardingId = aggregate.Id,
         };
+    }
+
+    /// <summary>How many events <c>audit</c> shows in chat; the whole trail is at <c>GET /api/onboardings/{id}/audit</c>.</summary>
+    public const int AuditPageSize = 60;
+
+    /// <summary><c>audit &lt;id&gt;</c>: one line per event, UTC time (ISO 8601), platform, user id, event (docs/workflow.md, "Audit").</summary>
+    private async Task<CommandReply> AuditAsync(AuditCommand command, CancellationToken cancellationToken)
+    {
+        var events = await store.GetAuditAsync(command.OnboardingId, cancellationToken);
+        if (events.Count == 0) return CommandReply.Error($"No onboarding {command.OnboardingId}. Use status to list recent ones.");
+        var lines = events.Take(AuditPageSize).Select(AuditLines.Line).ToList();
+        if (events.Count > AuditPageSize)
+            lines.Add($"… {events.Count - AuditPageSize} more events; the whole trail: GET /api/onboardings/{command.OnboardingId}/audit");
+        return new CommandReply($"Audit of {command.OnboardingId}:\n" + string.Join('\n', lines));
     }
 
     private async Task<CommandReply> StatusAsync(StatusCommand command, CancellationToken cancellationToken)

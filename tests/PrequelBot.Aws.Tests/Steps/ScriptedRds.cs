@@ -13,6 +13,8 @@ public sealed class ScriptedRds(params RdsDbInstance?[] answers) : IRdsClient
 
     public Task<RdsDbInstance> CreateDBInstanceReadReplicaAsync(CreateReadReplicaRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbInstance> SetPubliclyAccessibleAsync(string instanceIdentifier, bool publiclyAccessible, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbInstance> SetVpcSecurityGroupsAsync(string instanceIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbCluster?> DescribeDBClusterAsync(string clusterIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -40,6 +40,9 @@ public interface IOnboardingStore
     /// <summary>How many onboardings there are of each kind and state (words, e.g. <c>connect</c>, <c>awaiting-approval</c>); one grouped query, for the <c>prequelbot.onboardings</c> gauge.</summary>
     Task<IReadOnlyList<OnboardingCount>> CountByStateAsync(CancellationToken cancellationToken);
 
+    /// <summary>Ids of every onboarding of <paramref name="databaseKey"/> (any kind, any state), newest first: where <c>disconnect</c> finds the change records.</summary>
+    Task<IReadOnlyList<string>> ListIdsOfDatabaseAsync(string databaseKey, CancellationToken cancellationToken);
+
     /// <summary>The audit trail of one onboarding, oldest first.</summary>
     Task<IReadOnlyList<AuditEvent>> GetAuditAsync(string onboardingId, CancellationToken cancellationToken);
 }
