@@ -30,7 +30,11 @@ public class AwsServiceCollectionExtensionsTests
 
         var steps = provider.GetServices<IStepHandler>().Select(h => h.StepName).Order().ToList();
 
-        Assert.Equal(new[] { StepNames.CreateReplica, StepNames.Discover, StepNames.NetworkAcl, StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.WaitReplica }.Order(), steps);
+        Assert.Equal(new[]
+        {
+            StepNames.CreateReplica, StepNames.Discover, StepNames.NetworkAcl, StepNames.PublicAccess, StepNames.SecurityGroup, StepNames.WaitReplica,
+            StepNames.CloseNetworkAcl, StepNames.CloseSecurityGroup, StepNames.RestorePublicAccess, StepNames.DeleteReplica,
+        }.Order(), steps);
         Assert.Single(provider.GetServices<IIntegrationStatus>());
     }
 
