@@ -43,8 +43,10 @@ public sealed class FakePrequelApi : IAsyncDisposable
     public ConcurrentQueue<ScriptedResponse> Script { get; } = new();
     private int _gets;
     private int _posts;
+    private int _deletes;
     public int Gets => _gets;
     public int Posts => _posts;
+    public int Deletes => _deletes;
     /// <summary>When set, every list page answers with this next_url and has_next = true.</summary>
     public string? NextUrlOverride { get; set; }
     public Uri BaseUrl { get; private set; } = null!;
@@ -58,6 +60,7 @@ public sealed class FakePrequelApi : IAsyncDisposable
         var fake = new FakePrequelApi(app, apiVersion, pageSize);
         app.MapGet("/sources", fake.ListAsync);
         app.MapPost("/sources", (Delegate)fake.CreateAsync);
+        app.MapDelete("/sources/{id}", (Delegate)fake.Delete);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         fake.BaseUrl = new Uri(address);
@@ -154,6 +157,22 @@ public sealed class FakePrequelApi : IAsyncDisposable
             return Error(scripted.Status, scripted.Message ?? "committed, then failed");
         }
         return Results.Json(new { status = "success", data = new { source = new { id = created.Id, name = created.Name, is_reachable = true } }, message = (string?)null });
+    }
+
+    /// <summary><c>DELETE /sources/{id}</c>: 404 when there is no such source (inferred shape, CONTRACT §7).</summary>
+    private IResult Delete(HttpContext http, string id)
+    {
+        Interlocked.Increment(ref _deletes);
+        if (Check(http, "DELETE") is { } failure)
+        {
+            return failure;
+        }
+        lock (Sources)
+        {
+            return Sources.RemoveAll(s => s.Id == id) == 0
+                ? Error(404, $"Source {id} not found")
+                : Results.Json(new { status = "success", data = new { source = new { id } }, message = (string?)null });
+        }
     }
 
     private static IResult Error(int status, string message) =>

@@ -203,11 +203,11 @@ public sealed class PrequelRegistrationTests
     }
 
     [Fact]
-    public void Calling_add_twice_registers_one_handler_and_binds_static_ips_once()
+    public void Calling_add_twice_registers_each_handler_once_and_binds_static_ips_once()
     {
         using var services = Build(new() { ["Prequel:StaticIps:0"] = "35.192.85.117" }, twice: true);
 
-        Assert.Single(services.GetServices<IStepHandler>());
+        Assert.Equal([StepNames.RegisterSource, StepNames.UnregisterSource], services.GetServices<IStepHandler>().Select(h => h.StepName).Order());
         Assert.Single(services.GetServices<IIntegrationStatus>());
         Assert.Equal(["35.192.85.117"], services.GetRequiredService<IOptions<PrequelOptions>>().Value.StaticIps);
     }
