@@ -1,0 +1,50 @@
+using PrequelBot.Commands;
+
+namespace PrequelBot.Commands.Tests;
+
+public class DayTwoCommandTests
+{
+    [Theory]
+    [InlineData("disconnect orders-db", "orders-db", false)]
+    [InlineData("Disconnect ORDERS-DB --keep-replica", "orders-db", true)]
+    [InlineData("disconnect --keep-replica orders-db", "orders-db", true)]
+    public void Disconnect_reads_its_database_and_keep_replica(string text, string database, bool keepReplica)
+    {
+        var command = ParseAssert.Parses<DisconnectCommand>(text);
+
+        Assert.Equal((database, keepReplica), (command.Database, command.KeepReplica));
+    }
+
+    [Theory]
+    [InlineData("disconnect", "Missing database name. Usage: disconnect <db> [--keep-replica]")]
+    [InlineData("disconnect a b", "Unexpected argument 'b': disconnect takes one database name. Usage: disconnect <db> [--keep-replica]")]
+    [InlineData("disconnect orders-db --keep-replicas", "Unknown option --keep-replicas for disconnect (did you mean --keep-replica?). Usage: disconnect <db> [--keep-replica]")]
+    [InlineData("disconnect orders-db --replica", "Unknown option --replica for disconnect. Usage: disconnect <db> [--keep-replica]")]
+    [InlineData("disconnect orders_db", "Invalid database name 'orders_db'")]
+    public void Disconnect_with_bad_arguments_is_refused_in_one_line(string text, string error)
+    {
+        Assert.StartsWith(error, ParseAssert.Fails(text), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Audit_reads_its_onboarding_id()
+    {
+        Assert.Equal("ob-7k2m9q", ParseAssert.Parses<AuditCommand>("audit OB-7K2M9Q").OnboardingId);
+    }
+
+    [Theory]
+    [InlineData("audit", "Missing onboarding id. Usage: audit <onboarding-id>")]
+    [InlineData("audit db-1", "Invalid onboarding id 'db-1'")]
+    [InlineData("audit ob-7k2m --all", "Unknown option --all for audit: it takes no options. Usage: audit <onboarding-id>")]
+    public void Audit_with_bad_arguments_is_refused_in_one_line(string text, string error)
+    {
+        Assert.StartsWith(error, ParseAssert.Fails(text), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_lists_disconnect_and_audit()
+    {
+        Assert.Contains("disconnect <db> [--keep-replica]", CommandParser.HelpText, StringComparison.Ordinal);
+        Assert.Contains("audit <onboarding-id>", CommandParser.HelpText, StringComparison.Ordinal);
+    }
+}
