@@ -58,7 +58,20 @@ public sealed class FakeInfrastructure
         StepNames.NetworkAcl => $"acl-entry:{request.TargetInstanceIdentifier}",
         StepNames.CreateUser => $"role:{request.UserName}@{request.InstanceIdentifier}",
         StepNames.RegisterSource => $"prequel-source:{request.SourceName}",
+        _ when UndoneBy(step) is { } undone => EffectOf(undone, request),
         _ => "",
+    };
+
+    /// <summary>The connect step whose effect a disconnect step removes (null for any other step).</summary>
+    public static string? UndoneBy(string step) => step switch
+    {
+        StepNames.UnregisterSource => StepNames.RegisterSource,
+        StepNames.DropUser => StepNames.CreateUser,
+        StepNames.CloseNetworkAcl => StepNames.NetworkAcl,
+        StepNames.CloseSecurityGroup => StepNames.SecurityGroup,
+        StepNames.RestorePublicAccess => StepNames.PublicAccess,
+        StepNames.DeleteReplica => StepNames.CreateReplica,
+        _ => null,
     };
 
     private bool Exists(string effect) => Effects.ContainsKey(effect) || PreExisting.Contains(effect);
@@ -84,6 +97,8 @@ public sealed class FakeInfrastructure
                 StepNames.WaitReplica => StepPlan.Change($"Wait until {context.Request.ReplicaId} is available"),
                 StepNames.VerifyAccess => StepPlan.Change($"Log in as {context.Request.UserName}"),
                 StepNames.SecurityGroup when world.StaticIps.Count > 0 => world.SecurityGroupPlan(effect),
+                // disconnect: only what the fake connect created (never a pre-existing effect) is removed.
+                _ when UndoneBy(step) is not null => world.Effects.ContainsKey(effect) ? StepPlan.Change($"remove {effect}") : StepPlan.AlreadyInPlace($"{effect} is not PrequelBot's or is gone"),
                 _ when world.Exists(effect) => StepPlan.AlreadyInPlace($"{effect} exists"),
                 _ => StepPlan.Change($"create {effect}", step == StepNames.RegisterSource ? "Prequel environment: staging" : null),
             });
@@ -119,6 +134,9 @@ public sealed class FakeInfrastructure
                     return world.Exists(EffectOf(StepNames.CreateUser, context.Request))
                         ? StepResult.Done("public: 2 tables readable")
                         : StepResult.Failed("the user does not exist");
+                case var _ when UndoneBy(step) is not null:
+                    world.Effects.TryRemove(EffectOf(step, context.Request), out _);
+                    return StepResult.Done($"{EffectOf(step, context.Request)} removed");
                 default:
                     var effect = EffectOf(step, context.Request);
                     if (!world.Exists(effect)) world.Effects.AddOrUpdate(effect, 1, (_, n) => n + 1);

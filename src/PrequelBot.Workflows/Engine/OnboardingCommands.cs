@@ -81,8 +81,8 @@ public sealed partial class OnboardingCommands(
 
     private async Task<CommandReply> StartAsync(ChatRequest chat, OnboardingRequest request, OnboardingFacts? facts, string what, CancellationToken cancellationToken)
     {
-        var verb = request.Kind == OnboardingKind.Connect ? "connect" : "";
-        var aggregate = OnboardingAggregate.Start(Ids.NewOnboardingId(), request, chat.User, chat.Conversation, $"{verb} {chat.Text.Trim()}".Trim(), time.GetUtcNow(), facts);
+        // The audit trail keeps the command as typed (it holds no secret: the parser accepts none).
+        var aggregate = OnboardingAggregate.Start(Ids.NewOnboardingId(), request, chat.User, chat.Conversation, chat.Text.Trim(), time.GetUtcNow(), facts);
         try
         {
             await updater.CreateAsync(aggregate, cancellationToken);
