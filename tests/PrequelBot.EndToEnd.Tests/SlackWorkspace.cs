@@ -77,13 +77,14 @@ public sealed partial class SlackWorkspace(FakeSlackApi api) : IDisposable
         [.. Api.DeliveredCallsTo("chat.postMessage").Where(c => c.Body["thread_ts"] is not null)
             .Select(c => PromptHead().Match(c.Body["text"]?.GetValue<string>() ?? "")).Where(m => m.Success).Select(m => m.Groups["step"].Value)];
 
-    /// <summary>The id of the first onboarding card in the channel; waits for it.</summary>
-    public async Task<string> WaitForOnboardingIdAsync(TimeSpan timeout)
+    /// <summary>The id of the first onboarding card in the channel (other than those in <paramref name="except"/>); waits for it.</summary>
+    public async Task<string> WaitForOnboardingIdAsync(TimeSpan timeout, params string[] except)
     {
         string? id = null;
         await Eventually.Async(() =>
         {
-            id = CardPosts().Select(c => CardHead().Match(c.Body["text"]?.GetValue<string>() ?? "")).FirstOrDefault(m => m.Success)?.Groups["id"].Value;
+            id = CardPosts().Select(c => CardHead().Match(c.Body["text"]?.GetValue<string>() ?? ""))
+                .FirstOrDefault(m => m.Success && !except.Contains(m.Groups["id"].Value))?.Groups["id"].Value;
             return Task.FromResult(id is not null);
         }, "an onboarding card is posted to the channel", timeout);
         return id!;
@@ -119,7 +120,8 @@ public sealed partial class SlackWorkspace(FakeSlackApi api) : IDisposable
             : null;
     }
 
-    [GeneratedRegex(@"^Onboarding (?<id>ob-[a-z0-9]+) of \S+: (?<state>[a-z-]+) ")]
+    // The card's title names its kind: "Onboarding" for connect, "Disconnect" for disconnect.
+    [GeneratedRegex(@"^(?:Onboarding|Disconnect) (?<id>ob-[a-z0-9]+) of \S+: (?<state>[a-z-]+) ")]
     private static partial Regex CardHead();
 
     [GeneratedRegex(@"^Approval needed for (?<step>[a-z-]+) of (?<id>ob-[a-z0-9]+) ")]
