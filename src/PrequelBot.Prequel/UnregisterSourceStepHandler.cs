@@ -43,6 +43,7 @@ public sealed partial class UnregisterSourceStepHandler(
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.EnsureApproved(await PlanAsync(context, cancellationToken));
         var id = context.Facts.Changes.PrequelSourceId ?? throw new StepFailedException("no Prequel source is recorded");
         var deleted = await prequel.DeleteSourceAsync(id, cancellationToken);
         LogDeleted(context.OnboardingId, id, deleted);

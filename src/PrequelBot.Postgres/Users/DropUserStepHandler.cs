@@ -33,6 +33,7 @@ public sealed partial class DropUserStepHandler(AdminConnectionSource adminConne
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.EnsureApproved(await PlanAsync(context, cancellationToken));
         var (work, why) = await PlanCoreAsync(context, cancellationToken);
         if (work is null) return StepResult.Done(why);
         var adminBuilder = adminConnections.Get(context.Request.DatabaseAlias);

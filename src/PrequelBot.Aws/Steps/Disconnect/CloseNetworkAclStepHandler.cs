@@ -20,7 +20,12 @@ public sealed class CloseNetworkAclStepHandler(AwsClients aws, ILogger<CloseNetw
     public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (delete, notes) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        return ToStepPlan(await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static StepPlan ToStepPlan((IReadOnlyList<RecordedAclEntry> Delete, IReadOnlyList<string> Notes) work)
+    {
+        var (delete, notes) = work;
         return delete.Count == 0
             ? StepPlan.AlreadyInPlace(string.Join("; ", notes))
             : StepPlan.Change(delete.Select(e => $"delete network ACL entry {e}"), notes.Count == 0 ? "Every other entry of these ACLs stays as it is." : string.Join("; ", notes) + ". Every other entry stays as it is.");
@@ -29,7 +34,9 @@ public sealed class CloseNetworkAclStepHandler(AwsClients aws, ILogger<CloseNetw
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (delete, _) = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        var work = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        context.EnsureApproved(ToStepPlan(work));
+        var delete = work.Delete;
         foreach (var entry in delete)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -24,7 +24,11 @@ public sealed class CloseSecurityGroupStepHandler(AwsClients aws, ILogger<CloseS
     public async Task<StepPlan> PlanAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var work = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        return ToStepPlan(await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static StepPlan ToStepPlan(Work work)
+    {
         return work.Changes.Count == 0
             ? StepPlan.AlreadyInPlace(string.Join("; ", work.Notes))
             : StepPlan.Change(work.Changes, string.Join("; ", [.. work.Notes, "the instance's other security groups and their rules stay as they are"]) + ".");
@@ -34,6 +38,8 @@ public sealed class CloseSecurityGroupStepHandler(AwsClients aws, ILogger<CloseS
     {
         ArgumentNullException.ThrowIfNull(context);
         var work = await PlanCoreAsync(context, cancellationToken).ConfigureAwait(false);
+        // A re-check while AWS still holds the group in use continues the approved change (the engine passes no plan then).
+        context.EnsureApproved(ToStepPlan(work));
         var record = context.Facts.Changes;
         if (work.Detach is { } detach && Holder(record) is { } holder)
         {

@@ -49,6 +49,7 @@ public sealed class DeleteReplicaStepHandler(AwsClients aws, ILogger<DeleteRepli
         if (!IsOurs(live)) throw new StepFailedException($"{replica} is no longer tagged {AwsStepSupport.ManagedByTag}={AwsStepSupport.ManagedByValue}; PrequelBot leaves it alone");
         if (live.Status != "deleting")
         {
+            context.EnsureApproved(await PlanAsync(context, cancellationToken).ConfigureAwait(false));
             var status = live.Status;
             try
             {

@@ -34,6 +34,7 @@ public sealed class RestorePublicAccessStepHandler(AwsClients aws, ILogger<Resto
     public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.EnsureApproved(await PlanAsync(context, cancellationToken).ConfigureAwait(false));
         var instance = context.Facts.Changes.PublicFlagChangedOn ?? throw new StepFailedException("no public flag change is recorded");
         var live = await DescribeAsync(instance, cancellationToken).ConfigureAwait(false);
         if (live is null || !live.PubliclyAccessible) return StepResult.Done($"{instance} is not publicly accessible");
