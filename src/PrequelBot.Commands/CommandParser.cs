@@ -16,6 +16,7 @@ public static class CommandParser
         status [<onboarding-id>] no id: active and recent onboardings; with an id: its step checklist
         cancel <onboarding-id>   stop an onboarding: no further step runs
         retry <onboarding-id>    re-run the failed step
+        rotate <db>              new password for the reader; Prequel's source is updated (both approved)
         disconnect <db> [--keep-replica]
                                  undo what connect created, step by step with approvals; --keep-replica leaves the replica
         audit <onboarding-id>    who requested, approved and ran what, and when (UTC)
@@ -70,6 +71,7 @@ public static class CommandParser
             CommandUsage.Cancel => ParseOnboardingId(verb, arguments, id => new CancelCommand(id)),
             CommandUsage.Retry => ParseOnboardingId(verb, arguments, id => new RetryCommand(id)),
             CommandUsage.Disconnect => ParseDisconnect(arguments),
+            CommandUsage.Rotate => ParseRotate(arguments),
             CommandUsage.Audit => ParseOnboardingId(verb, arguments, id => new AuditCommand(id)),
             CommandUsage.Help or "--help" => ParseHelp(arguments),
             _ => ParseResult.Failure(
@@ -88,6 +90,19 @@ public static class CommandParser
         return ParseResult.Success(verb == CommandUsage.Connect
             ? new ConnectCommand(database, options)
             : new PlanCommand(database, options));
+    }
+
+    private static ParseResult ParseRotate(IReadOnlyList<string> arguments)
+    {
+        var usage = CommandUsage.For(CommandUsage.Rotate);
+        if (arguments.FirstOrDefault(a => a.StartsWith('-')) is { } option)
+            return ParseResult.Failure($"Unknown option {CommandTokenizer.Shorten(option)} for rotate: it takes no options. Usage: {usage}");
+        if (arguments.Count == 0) return ParseResult.Failure($"Missing database name. Usage: {usage}");
+        if (arguments.Count > 1) return ParseResult.Failure($"Unexpected argument '{CommandTokenizer.Shorten(arguments[1])}': rotate takes one database name. Usage: {usage}");
+        var name = arguments[0].ToLowerInvariant();
+        return Identifiers.RdsInstanceIdentifierProblem(name) is { } problem
+            ? ParseResult.Failure($"Invalid database name '{CommandTokenizer.Shorten(arguments[0])}': it {problem} (RDS DB instance identifier rules). Usage: {usage}")
+            : ParseResult.Success(new RotateCommand(name));
     }
 
     private static ParseResult ParseDisconnect(IReadOnlyList<string> arguments)

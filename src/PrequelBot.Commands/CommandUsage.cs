@@ -8,13 +8,14 @@ internal static class CommandUsage
     public const string Status = "status";
     public const string Cancel = "cancel";
     public const string Retry = "retry";
+    public const string Rotate = "rotate";
     public const string Disconnect = "disconnect";
     public const string Audit = "audit";
     public const string Help = "help";
 
     public const string KeepReplica = "--keep-replica";
 
-    public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Disconnect, Audit, Help];
+    public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Rotate, Disconnect, Audit, Help];
 
     private const string OnboardingOptionsUsage =
         "[--replica] [--replica-class <class>] [--replica-id <id>] [--replica-subnet-group <name>] [--schemas <s1,s2>] "
@@ -27,6 +28,7 @@ internal static class CommandUsage
         Status => "status [<onboarding-id>]",
         Cancel => "cancel <onboarding-id>",
         Retry => "retry <onboarding-id>",
+        Rotate => "rotate <db>",
         Disconnect => $"disconnect <db> [{KeepReplica}]",
         Audit => "audit <onboarding-id>",
         _ => "help",

@@ -18,6 +18,9 @@ public sealed record CancelCommand(string OnboardingId) : BotCommand;
 /// <summary><c>retry &lt;onboarding-id&gt;</c>: re-runs the failed step.</summary>
 public sealed record RetryCommand(string OnboardingId) : BotCommand;
 
+/// <summary><c>rotate &lt;db&gt;</c>: a new password for the reader of <paramref name="Database"/>; Prequel's source is updated.</summary>
+public sealed record RotateCommand(string Database) : BotCommand;
+
 /// <summary><c>disconnect &lt;db&gt; [--keep-replica]</c>: undo what <c>connect</c> created for the database alias <paramref name="Database"/>.</summary>
 public sealed record DisconnectCommand(string Database, bool KeepReplica) : BotCommand;
 

@@ -29,6 +29,7 @@ public static class PostgresUserServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateUserStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, VerifyAccessStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, DropUserStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, RotatePasswordStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, PostgresSourcesStatus>());
         return services;
     }

@@ -24,6 +24,12 @@ public interface IPrequelClient
     /// false when Prequel answers 404: the source is already gone. Idempotent.
     /// </summary>
     Task<bool> DeleteSourceAsync(string sourceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>PATCH /sources/{id}</c> with only the new password (inferred, see <see cref="PrequelPaths"/>). Idempotent: the
+    /// same password twice leaves the same source. A 404 fails the step: the recorded source is gone.
+    /// </summary>
+    Task UpdatePasswordAsync(string sourceId, string password, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -53,4 +53,18 @@ public static class PrequelSourceBody
         };
         return new JsonObject { ["source"] = inner };
     }
+
+    /// <summary>
+    /// The <c>PATCH /sources/{id}</c> body that changes only the password (CONTRACT §7): <c>postgres.password_auth.password</c>
+    /// for <c>2023-12-01</c>, <c>password</c> for <c>2022-01-01</c>.
+    /// </summary>
+    public static JsonObject PasswordPatch(string apiVersion, string password) => new()
+    {
+        ["source"] = apiVersion switch
+        {
+            Nested => new JsonObject { ["postgres"] = new JsonObject { ["password_auth"] = new JsonObject { ["password"] = password } } },
+            Flat => new JsonObject { ["password"] = password },
+            _ => throw new ArgumentOutOfRangeException(nameof(apiVersion), apiVersion, "Unsupported Prequel API version."),
+        },
+    };
 }

@@ -138,6 +138,19 @@ public sealed partial class PrequelClient(
         return true;
     }
 
+    public async Task UpdatePasswordAsync(string sourceId, string password, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sourceId);
+        var client = CreateClient();
+        var body = PrequelSourceBody.PasswordPatch(options.Value.ApiVersion, password);
+        using var response = await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Patch, PrequelPaths.Source(sourceId)) { Content = JsonContent.Create(body) }, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new StepFailedException($"Prequel has no source {sourceId} any more; connect the database again.");
+        }
+        await ReadSuccessAsync(response, "update source", password, cancellationToken);
+    }
+
     private HttpClient CreateClient()
     {
         if (string.IsNullOrWhiteSpace(options.Value.ApiKey))

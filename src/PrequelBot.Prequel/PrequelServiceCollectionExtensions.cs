@@ -63,6 +63,7 @@ public static class PrequelServiceCollectionExtensions
         services.TryAddSingleton<IPrequelClient>(sp => sp.GetRequiredService<PrequelClient>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, RegisterSourceStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, UnregisterSourceStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, UpdateSourceStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, PrequelIntegrationStatus>());
         return services;
     }

@@ -96,6 +96,8 @@ public sealed class FakeInfrastructure
                 StepNames.Discover => StepPlan.Change($"Read DB instance {context.Request.InstanceIdentifier}"),
                 StepNames.WaitReplica => StepPlan.Change($"Wait until {context.Request.ReplicaId} is available"),
                 StepNames.VerifyAccess => StepPlan.Change($"Log in as {context.Request.UserName}"),
+                StepNames.RotatePassword => StepPlan.Change($"new password for {context.Request.UserName}"),
+                StepNames.UpdateSource => StepPlan.Change($"update the password of {context.Facts.Changes.PrequelSourceId ?? context.Facts.PrequelSourceId}"),
                 StepNames.SecurityGroup when world.StaticIps.Count > 0 => world.SecurityGroupPlan(effect),
                 // disconnect: only what the fake connect created (never a pre-existing effect) is removed.
                 _ when UndoneBy(step) is not null => world.Effects.ContainsKey(effect) ? StepPlan.Change($"remove {effect}") : StepPlan.AlreadyInPlace($"{effect} is not PrequelBot's or is gone"),
@@ -134,13 +136,21 @@ public sealed class FakeInfrastructure
                     return world.Exists(EffectOf(StepNames.CreateUser, context.Request))
                         ? StepResult.Done("public: 2 tables readable")
                         : StepResult.Failed("the user does not exist");
+                case StepNames.RotatePassword or StepNames.UpdateSource:
+                    world.Effects.AddOrUpdate($"{step}:{context.OnboardingId}", 1, (_, n) => n + 1);
+                    return StepResult.Done($"{step} done");
                 case var _ when UndoneBy(step) is not null:
                     world.Effects.TryRemove(EffectOf(step, context.Request), out _);
                     return StepResult.Done($"{EffectOf(step, context.Request)} removed");
                 default:
                     var effect = EffectOf(step, context.Request);
                     if (!world.Exists(effect)) world.Effects.AddOrUpdate(effect, 1, (_, n) => n + 1);
-                    if (step == StepNames.RegisterSource) context.Facts.PrequelSourceId = "src-" + context.Request.SourceName;
+                    if (step == StepNames.RegisterSource)
+                    {
+                        context.Facts.PrequelSourceId = "src-" + context.Request.SourceName;
+                        context.Facts.Changes.SetSource(context.Facts.PrequelSourceId, created: true);
+                    }
+                    if (step == StepNames.CreateUser) context.Facts.Changes.SetRole(context.Request.UserName, created: true);
                     return StepResult.Done($"{effect} created");
             }
         }

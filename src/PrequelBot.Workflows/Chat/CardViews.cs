@@ -27,6 +27,7 @@ public static class CardViews
     public static string Title(OnboardingKind kind) => kind switch
     {
         OnboardingKind.Disconnect => "Disconnect",
+        OnboardingKind.Rotate => "Rotate",
         _ => "Onboarding",
     };
 

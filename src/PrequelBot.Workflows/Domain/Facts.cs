@@ -114,4 +114,7 @@ public static class FactKeys
 
     /// <summary>On a <c>disconnect</c>: the id of the latest completed <c>connect</c> it undoes.</summary>
     public const string DisconnectOf = "disconnect:of";
+
+    /// <summary>On a <c>rotate</c>: the id of the latest completed <c>connect</c> whose role and source it rotates.</summary>
+    public const string RotateOf = "rotate:of";
 }

@@ -105,6 +105,7 @@ public sealed partial class OnboardingAggregate
         Leave(OnboardingState.Completed, Onboarding.Request.Kind switch
         {
             OnboardingKind.Disconnect => "Disconnected: what PrequelBot had created for this database is removed; see the steps for what was left alone.",
+            OnboardingKind.Rotate => $"Rotated: Prequel source {Onboarding.Facts.Changes.PrequelSourceId} now uses the new password of {Onboarding.Facts.Changes.RoleName}.",
             _ => Onboarding.Facts.PrequelSourceId is { } id ? $"Connected to Prequel as source {id}." : "All steps are done.",
         });
         Audit(now, AuditEvent.System, "onboarding-completed");

@@ -1,7 +1,7 @@
 namespace PrequelBot.Workflows.Domain;
 
 /// <summary>The kinds of onboarding (docs/workflow.md). Each has one <see cref="StepCatalogue"/>; stored by name, so only append.</summary>
-public enum OnboardingKind { Connect, Disconnect }
+public enum OnboardingKind { Connect, Disconnect, Rotate }
 
 /// <summary>What a step needs from the settings of the database it works on, beyond AWS.</summary>
 public enum StepNeeds
@@ -77,8 +77,19 @@ public sealed class StepCatalogue
         new(StepNames.DeleteReplica, NeedsApproval: true),
     ]);
 
+    /// <summary>
+    /// <c>rotate</c>: a new generated password for the recorded role (kept encrypted until the recorded Prequel source holds
+    /// it), the source updated, then the reader's access verified with the new password (docs/workflow.md, "Rotate").
+    /// </summary>
+    public static readonly StepCatalogue Rotate = new(OnboardingKind.Rotate,
+    [
+        new(StepNames.RotatePassword, NeedsApproval: true, Needs: StepNeeds.DatabaseAdmin),
+        new(StepNames.UpdateSource, NeedsApproval: true),
+        new(StepNames.VerifyAccess, NeedsApproval: false, Needs: StepNeeds.DatabaseAdmin),
+    ]);
+
     /// <summary>Every catalogue, by kind.</summary>
-    public static readonly IReadOnlyList<StepCatalogue> All = [Connect, Disconnect];
+    public static readonly IReadOnlyList<StepCatalogue> All = [Connect, Disconnect, Rotate];
 
     public static StepCatalogue Of(OnboardingKind kind) => All.First(c => c.Kind == kind);
 }

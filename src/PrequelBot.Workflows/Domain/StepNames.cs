@@ -16,6 +16,10 @@ public static class StepNames
     public const string VerifyAccess = "verify-access";
     public const string RegisterSource = "register-source";
 
+    // rotate (docs/workflow.md, "Rotate"); verify-access is shared with connect
+    public const string RotatePassword = "rotate-password";
+    public const string UpdateSource = "update-source";
+
     // disconnect (docs/workflow.md, "Disconnect")
     public const string UnregisterSource = "unregister-source";
     public const string DropUser = "drop-user";

@@ -38,6 +38,7 @@ public sealed partial class OnboardingCommands(
                 CancelCommand c => await ManageAsync(request.User, c.OnboardingId, a => a.Cancel(request.User, time.GetUtcNow()), cancellationToken),
                 RetryCommand r => await ManageAsync(request.User, r.OnboardingId, a => a.Retry(request.User, time.GetUtcNow()), cancellationToken),
                 DisconnectCommand d => await DisconnectAsync(request, d, cancellationToken),
+                RotateCommand r => await RotateAsync(request, r, cancellationToken),
                 AuditCommand a => await AuditAsync(a, cancellationToken),
                 _ => new CommandReply(CommandParser.HelpText),
             };
@@ -77,6 +78,33 @@ public sealed partial class OnboardingCommands(
         };
         facts.Values[FactKeys.DisconnectOf] = connect.Id;
         return await StartAsync(chat, request, facts, "disconnect", cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>rotate</c>: a new onboarding of kind rotate for the role and Prequel source the connection's record names
+    /// (docs/workflow.md, "Rotate").
+    /// </summary>
+    private async Task<CommandReply> RotateAsync(ChatRequest chat, RotateCommand command, CancellationToken cancellationToken)
+    {
+        var known = requests.Build(command.Database, new OnboardingOptions(), mustBeConfigured: true, out _, out var error);
+        if (known is null) return CommandReply.Error(error!);
+        var connection = await connections.FindAsync(known.DatabaseAlias, cancellationToken);
+        if (connection is null)
+            return CommandReply.Error($"{known.DatabaseAlias} is not connected: no connect of it has completed (since its last disconnect), so there is no password to rotate.");
+        if (connection.Changes.RoleName is null || connection.Changes.PrequelSourceId is null)
+            return CommandReply.Error($"{known.DatabaseAlias} has no recorded reader role and Prequel source to rotate; connect it again first.");
+        var connect = connection.LastConnect.Onboarding;
+        var facts = new OnboardingFacts
+        {
+            Source = connect.Facts.Source,
+            Target = connect.Facts.Target,
+            Cluster = connect.Facts.Cluster,
+            PrequelSourceId = connection.Changes.PrequelSourceId,
+            Changes = connection.Changes,
+        };
+        facts.Values[FactKeys.RotateOf] = connect.Id;
+        var request = connect.Request with { Kind = OnboardingKind.Rotate, UserName = connection.Changes.RoleName };
+        return await StartAsync(chat, request, facts, "rotation", cancellationToken);
     }
 
     private async Task<CommandReply> StartAsync(ChatRequest chat, OnboardingRequest request, OnboardingFacts? facts, string what, CancellationToken cancellationToken)
