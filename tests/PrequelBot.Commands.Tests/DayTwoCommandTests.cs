@@ -27,6 +27,21 @@ public class DayTwoCommandTests
     }
 
     [Fact]
+    public void Rotate_reads_its_database()
+    {
+        Assert.Equal("orders-db", ParseAssert.Parses<RotateCommand>("Rotate ORDERS-DB").Database);
+    }
+
+    [Theory]
+    [InlineData("rotate", "Missing database name. Usage: rotate <db>")]
+    [InlineData("rotate a b", "Unexpected argument 'b': rotate takes one database name. Usage: rotate <db>")]
+    [InlineData("rotate a --now", "Unknown option --now for rotate: it takes no options. Usage: rotate <db>")]
+    public void Rotate_with_bad_arguments_is_refused_in_one_line(string text, string error)
+    {
+        Assert.Equal(error, ParseAssert.Fails(text));
+    }
+
+    [Fact]
     public void Audit_reads_its_onboarding_id()
     {
         Assert.Equal("ob-7k2m9q", ParseAssert.Parses<AuditCommand>("audit OB-7K2M9Q").OnboardingId);

@@ -28,7 +28,7 @@ public sealed class RegistrationTests
 
         var steps = services.GetServices<IStepHandler>().Select(h => h.StepName).Order().ToList();
 
-        Assert.Equal([StepNames.CreateUser, StepNames.DropUser, StepNames.VerifyAccess], steps);
+        Assert.Equal([StepNames.CreateUser, StepNames.DropUser, StepNames.RotatePassword, StepNames.VerifyAccess], steps);
         Assert.Single(services.GetServices<IIntegrationStatus>());
     }
 

@@ -47,6 +47,7 @@ public sealed class Onboard(
 
     public CreateUserStepHandler CreateUser => new(AdminSource, Secrets, NullLogger<CreateUserStepHandler>.Instance);
     public VerifyAccessStepHandler VerifyAccess => new(AdminSource, Secrets, NullLogger<VerifyAccessStepHandler>.Instance);
+    public RotatePasswordStepHandler RotatePassword => new(AdminSource, Secrets, NullLogger<RotatePasswordStepHandler>.Instance);
     public DropUserStepHandler DropUser => new(AdminSource, NullLogger<DropUserStepHandler>.Instance);
 
     public StepContext Context(string step) => new()

@@ -40,6 +40,8 @@ public sealed class FakePrequelApi : IAsyncDisposable
     public string[] AcceptedKeys { get; set; } = [ProductionKey, StagingKey];
     public List<FakeSource> Sources { get; } = [];
     public List<JsonObject> PostedBodies { get; } = [];
+    /// <summary>Every PATCH body, with the id it was sent to.</summary>
+    public List<(string Id, JsonObject Body)> PatchedBodies { get; } = [];
     public ConcurrentQueue<ScriptedResponse> Script { get; } = new();
     private int _gets;
     private int _posts;
@@ -61,6 +63,7 @@ public sealed class FakePrequelApi : IAsyncDisposable
         app.MapGet("/sources", fake.ListAsync);
         app.MapPost("/sources", (Delegate)fake.CreateAsync);
         app.MapDelete("/sources/{id}", (Delegate)fake.Delete);
+        app.MapPatch("/sources/{id}", (Delegate)fake.PatchAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         fake.BaseUrl = new Uri(address);
@@ -172,6 +175,46 @@ public sealed class FakePrequelApi : IAsyncDisposable
             return Sources.RemoveAll(s => s.Id == id) == 0
                 ? Error(404, $"Source {id} not found")
                 : Results.Json(new { status = "success", data = new { source = new { id } }, message = (string?)null });
+        }
+    }
+
+    /// <summary>
+    /// <c>PATCH /sources/{id}</c> with only the changed fields (CONTRACT §7): a new password replaces the one the source
+    /// holds (the body of the first POST, in either shape); anything else in the body is refused.
+    /// </summary>
+    private async Task<IResult> PatchAsync(HttpContext http, string id)
+    {
+        if (Check(http, "PATCH") is { } failure)
+        {
+            return failure;
+        }
+        var body = await JsonNode.ParseAsync(http.Request.Body) as JsonObject;
+        var password = ApiVersion == "2023-12-01"
+            ? body?["source"]?["postgres"]?["password_auth"]?["password"]?.GetValue<string>()
+            : body?["source"]?["password"]?.GetValue<string>();
+        if (body is null || password is null)
+        {
+            return Error(400, $"Invalid source patch for API version {ApiVersion}");
+        }
+        lock (Sources)
+        {
+            var source = Sources.FirstOrDefault(s => s.Id == id);
+            if (source is null) return Error(404, $"Source {id} not found");
+            PatchedBodies.Add((id, body));
+            var stored = source.Body["source"];
+            if (stored?["postgres"]?["password_auth"] is JsonObject auth) auth["password"] = password;
+            else if (stored is JsonObject flat && flat.ContainsKey("password")) flat["password"] = password;
+            return Results.Json(new { status = "success", data = new { source = new { id, name = source.Name } }, message = (string?)null });
+        }
+    }
+
+    /// <summary>The password the source <paramref name="id"/> holds now (after any PATCH).</summary>
+    public string? CurrentPassword(string id)
+    {
+        lock (Sources)
+        {
+            var stored = Sources.Single(s => s.Id == id).Body["source"];
+            return (stored?["postgres"]?["password_auth"]?["password"] ?? stored?["password"])?.GetValue<string>();
         }
     }
 

@@ -22,6 +22,7 @@ public sealed class PrequelTestHost : IAsyncDisposable
     public InMemorySecretStore Secrets { get; }
     public IPrequelClient Client => Services.GetRequiredService<IPrequelClient>();
     public IStepHandler Handler => Services.GetServices<IStepHandler>().Single(h => h.StepName == StepNames.RegisterSource);
+    public IStepHandler Update => Services.GetServices<IStepHandler>().Single(h => h.StepName == StepNames.UpdateSource);
     public IStepHandler Unregister => Services.GetServices<IStepHandler>().Single(h => h.StepName == StepNames.UnregisterSource);
 
     public static PrequelTestHost Create(Uri baseUrl, string apiVersion = "2023-12-01", string apiKey = FakePrequelApi.ProductionKey,

@@ -207,7 +207,7 @@ public sealed class PrequelRegistrationTests
     {
         using var services = Build(new() { ["Prequel:StaticIps:0"] = "35.192.85.117" }, twice: true);
 
-        Assert.Equal([StepNames.RegisterSource, StepNames.UnregisterSource], services.GetServices<IStepHandler>().Select(h => h.StepName).Order());
+        Assert.Equal([StepNames.RegisterSource, StepNames.UnregisterSource, StepNames.UpdateSource], services.GetServices<IStepHandler>().Select(h => h.StepName).Order());
         Assert.Single(services.GetServices<IIntegrationStatus>());
         Assert.Equal(["35.192.85.117"], services.GetRequiredService<IOptions<PrequelOptions>>().Value.StaticIps);
     }

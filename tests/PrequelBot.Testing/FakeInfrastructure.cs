@@ -47,7 +47,7 @@ public sealed class FakeInfrastructure
     public int EffectCount(string key) => Effects.GetValueOrDefault(key);
 
     /// <summary>One handler per step of every catalogue.</summary>
-    public IEnumerable<IStepHandler> Handlers() => StepCatalogue.All.SelectMany(c => c.Steps).Select(step => (IStepHandler)new Handler(this, step.Name));
+    public IEnumerable<IStepHandler> Handlers() => StepCatalogue.All.SelectMany(c => c.Steps).Select(s => s.Name).Distinct().Select(name => (IStepHandler)new Handler(this, name));
 
     /// <summary>The effect a step creates for a request.</summary>
     public static string EffectOf(string step, OnboardingRequest request) => step switch

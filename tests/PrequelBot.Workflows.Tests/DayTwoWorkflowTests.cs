@@ -54,6 +54,34 @@ public sealed class DayTwoWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Rotate_of_a_database_never_connected_answers_one_line()
+    {
+        var reply = await _f.SayAsync("rotate mydb");
+
+        Assert.True(reply.IsError);
+        Assert.Equal("mydb is not connected: no connect of it has completed (since its last disconnect), so there is no password to rotate.", reply.Text);
+    }
+
+    [Fact]
+    public async Task Rotate_asks_for_the_new_password_and_the_source_update_then_verifies_under_a_card_titled_Rotate()
+    {
+        var connect = await _f.ConnectAsync();
+        await _f.ApproveAllAsync(connect);
+
+        var id = (await _f.SayAsync("rotate mydb")).StartedOnboardingId!;
+        await _f.DrainAsync();
+        var approved = await _f.ApproveAllAsync(id);
+
+        Assert.Equal([StepNames.RotatePassword, StepNames.UpdateSource], approved);
+        var agg = await _f.LoadAsync(id);
+        Assert.Equal((OnboardingKind.Rotate, OnboardingState.Completed), (agg.Onboarding.Request.Kind, agg.State));
+        Assert.Equal([StepNames.RotatePassword, StepNames.UpdateSource, StepNames.VerifyAccess], agg.Steps.Select(s => s.Name));
+        Assert.Equal("Rotated: Prequel source src-mydb now uses the new password of prequel_reader.", agg.Onboarding.Message);
+        Assert.StartsWith($"Rotate {id} of mydb: completed", _f.Chat.Cards.Single(c => c.OnboardingId == id).ToText(), StringComparison.Ordinal);
+        Assert.Equal(1, _f.World.EffectCount($"{StepNames.UpdateSource}:{id}"));
+    }
+
+    [Fact]
     public async Task A_second_active_onboarding_of_any_kind_is_refused()
     {
         var connect = await _f.ConnectAsync();
