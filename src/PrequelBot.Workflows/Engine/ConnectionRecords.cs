@@ -15,11 +15,15 @@ public sealed class ConnectionRecords(IOnboardingStore store)
     /// <summary>The connection of <paramref name="databaseKey"/>, or null when no connect completed since the last disconnect.</summary>
     public async Task<Connection?> FindAsync(string databaseKey, CancellationToken cancellationToken)
     {
-        var connects = new List<OnboardingAggregate>();
+        var all = new List<OnboardingAggregate>();
         foreach (var id in await store.ListIdsOfDatabaseAsync(databaseKey, cancellationToken))
         {
-            var aggregate = await store.LoadAsync(id, cancellationToken);
-            if (aggregate is null) continue;
+            if (await store.LoadAsync(id, cancellationToken) is { } loaded) all.Add(loaded);
+        }
+        var connects = new List<OnboardingAggregate>();
+        // Newest first; on equal start times a day-two onboarding is the later one (it can only start after a connect).
+        foreach (var aggregate in all.OrderByDescending(a => a.Onboarding.CreatedAt).ThenBy(a => a.Onboarding.Request.Kind == OnboardingKind.Connect ? 1 : 0))
+        {
             var kind = aggregate.Onboarding.Request.Kind;
             if (kind == OnboardingKind.Disconnect && aggregate.State == OnboardingState.Completed) break;
             if (kind == OnboardingKind.Connect) connects.Add(aggregate);
