@@ -31,6 +31,7 @@ public sealed partial class SlackInboundHandler(
     IApprovalDecider decider,
     SlackWebApiClient client,
     SlackBackgroundReplies background,
+    SlackWorkspaceGate workspaces,
     TimeProvider clock,
     ILogger<SlackInboundHandler> logger)
 {
@@ -38,6 +39,17 @@ public sealed partial class SlackInboundHandler(
     public static readonly TimeSpan CommandReplyWindow = TimeSpan.FromSeconds(2);
 
     public const string WorkingOnIt = "Working on it…";
+
+    private static SlackMessage WorkspaceRefusal =>
+        new(SlackWorkspaceGate.RefusalText, [SlackBlockKit.Section(SlackBlockKit.Escape(SlackWorkspaceGate.RefusalText))]);
+
+    private Task RefuseWorkspaceAsync(SlackApprovalClick click, CancellationToken cancellationToken)
+    {
+        if (!SlackResponseUrl.IsAllowed(click.ResponseUrl, client.ApiBaseUri)) return Task.CompletedTask;
+        var refusal = Ephemeral(WorkspaceRefusal);
+        refusal["replace_original"] = false;
+        return client.PostToResponseUrlAsync(click.ResponseUrl!, refusal, cancellationToken);
+    }
 
     /// <summary>
     /// A slash command whose fields (<c>user_id</c>, <c>channel_id</c>, <c>text</c>, <c>team_id</c>, …) are read through
@@ -52,6 +64,8 @@ public sealed partial class SlackInboundHandler(
         var userId = field("user_id");
         var channelId = field("channel_id");
         if (userId is null || channelId is null) return SlackAnswer.Malformed("The slash command needs user_id and channel_id.");
+        // Slack:AllowedTeamIds (docs/security.md, "Tenancy"): one ephemeral line, and the command never runs.
+        if (!workspaces.Allows(field)) return new SlackAnswer(Ephemeral(WorkspaceRefusal));
 
         var adapterData = new JsonObject
         {
@@ -99,6 +113,13 @@ public sealed partial class SlackInboundHandler(
         {
             case SlackInteractionKind.Malformed: return SlackAnswer.Malformed("The payload field must be a block_actions JSON object.");
             case SlackInteractionKind.Ignored: return SlackAnswer.Empty;
+        }
+
+        if (!workspaces.Allows(name => name == "payload" ? payload : null))
+        {
+            // A click from a workspace not served: the refusal on its own response_url, never through the Web API.
+            _ = background.Run("workspace refusal", stopping => RefuseWorkspaceAsync(click!, stopping));
+            return SlackAnswer.Empty;
         }
 
         var actor = new ChatUser(ChatPlatforms.Slack, click!.UserId, click.UserName);

@@ -28,6 +28,12 @@ public sealed class SlackOptions
     /// <summary>Web API base, default <c>https://slack.com/api/</c>; a trailing slash is optional. Override for GovSlack or tests.</summary>
     public string ApiBaseUrl { get; set; } = DefaultApiBaseUrl;
 
+    /// <summary>
+    /// Workspace ids (<c>T…</c>) and Enterprise Grid org ids (<c>E…</c>) whose requests are served (docs/security.md,
+    /// "Tenancy"). Empty: any workspace that holds the app (a warning at start-up).
+    /// </summary>
+    public List<string> AllowedTeamIds { get; set; } = [];
+
     /// <summary>Slack works: a bot token, and a way in (the signing secret for HTTP, or the app token for Socket Mode).</summary>
     public bool IsConfigured => !string.IsNullOrWhiteSpace(BotToken) && (!string.IsNullOrWhiteSpace(SigningSecret) || UsesSocketMode);
 
@@ -64,6 +70,15 @@ internal sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
         if (!string.IsNullOrWhiteSpace(options.AppToken) && !options.AppToken.Trim().StartsWith("xapp-", StringComparison.Ordinal))
         {
             return ValidateOptionsResult.Fail("Slack:AppToken must be an app-level token (xapp-…) with the connections:write scope.");
+        }
+
+        for (var i = 0; i < options.AllowedTeamIds.Count; i++)
+        {
+            var id = options.AllowedTeamIds[i]?.Trim() ?? "";
+            if (id.Length is < 2 or > 32 || id[0] is not ('T' or 'E') || !id.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c)))
+            {
+                return ValidateOptionsResult.Fail($"Slack:AllowedTeamIds:{i} must be a Slack workspace id (T…) or Enterprise Grid id (E…) (got '{id}').");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.ApiBaseUrl))

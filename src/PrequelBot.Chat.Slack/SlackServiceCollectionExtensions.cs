@@ -30,6 +30,7 @@ public static class SlackServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SlackRequestVerifier>();
+        services.TryAddSingleton<SlackWorkspaceGate>();
         services.TryAddSingleton<SlackBackgroundReplies>();
         services.TryAddSingleton<SlackInboundHandler>();
         services.TryAddSingleton<SlackEnvelopeDeduplicator>();

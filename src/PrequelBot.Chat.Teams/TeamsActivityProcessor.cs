@@ -84,9 +84,14 @@ internal sealed partial class TeamsActivityProcessor(
             : connector.SendAsync(activity.ServiceUrl!, conversationId, message, cancellationToken);
     }
 
-    /// <summary>Approvers are matched on the AAD object id; <c>from.id</c> (29:…) is the fallback and never matches an approver.</summary>
-    private static ChatUser User(Activity activity) =>
-        new(ChatPlatforms.Teams, activity.From?.AadObjectId ?? activity.From?.Id ?? "unknown", activity.From?.Name);
+    /// <summary>
+    /// A Teams user is their AAD object id (docs/security.md, "Identities"). Without one, <c>from.id</c> (29:…) names them
+    /// in logs and replies, but they can only read: <see cref="ChatUser.CanOnlyRead"/>.
+    /// </summary>
+    internal static ChatUser User(Activity activity) =>
+        activity.From?.AadObjectId is { Length: > 0 } aad && Guid.TryParse(aad, out var guid)
+            ? new(ChatPlatforms.Teams, guid.ToString("D"), activity.From.Name)
+            : new(ChatPlatforms.Teams, activity.From?.Id ?? "unknown", activity.From?.Name) { CanOnlyRead = true };
 
     private static bool IsSubmit(JsonElement? value, out string action, out string approvalId)
     {

@@ -14,7 +14,8 @@ public static class TeamsEndpoints
 
     /// <summary>
     /// Maps <c>POST /api/messages</c> (spec teams.md §1, §4): token checked before anything is read (401), bad JSON → 400,
-    /// activity/token mismatch → 401 (serviceurl) or 403 (endorsement), then 200 at once with the work queued.
+    /// activity/token mismatch → 401 (serviceurl) or 403 (endorsement), a channel other than msteams or a tenant not
+    /// allowed → 403 (<see cref="TeamsAccessGate"/>), then 200 at once with the work queued.
     /// Rejections have no side effect.
     /// </summary>
     public static IEndpointRouteBuilder MapTeamsEndpoints(this IEndpointRouteBuilder endpoints)
@@ -25,7 +26,7 @@ public static class TeamsEndpoints
     }
 
     internal static async Task<IResult> HandleActivityAsync(HttpRequest request, BotFrameworkAuthenticator authenticator,
-        TeamsActivityQueue queue, CancellationToken cancellationToken)
+        TeamsAccessGate gate, TeamsActivityQueue queue, CancellationToken cancellationToken)
     {
         var (outcome, token) = await authenticator.ValidateTokenAsync(request.Headers.Authorization.ToString(), cancellationToken).ConfigureAwait(false);
         if (outcome == InboundAuthOutcome.KeysUnavailable) return TypedResults.StatusCode(StatusCodes.Status503ServiceUnavailable);
@@ -39,6 +40,9 @@ public static class TeamsEndpoints
             case InboundAuthOutcome.Unauthorized: return TypedResults.Unauthorized();
             case InboundAuthOutcome.Forbidden: return TypedResults.StatusCode(StatusCodes.Status403Forbidden);
         }
+
+        // Another channel (webchat, Direct Line…) or another tenant: 403 and nothing else (docs/security.md, "Tenancy").
+        if (!gate.Allows(activity)) return TypedResults.StatusCode(StatusCodes.Status403Forbidden);
 
         switch (activity.Type)
         {

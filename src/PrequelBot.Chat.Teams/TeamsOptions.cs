@@ -21,6 +21,12 @@ public sealed class TeamsOptions
     /// <summary>Set for a single-tenant bot; empty means multi-tenant.</summary>
     public string? TenantId { get; set; }
 
+    /// <summary>
+    /// Entra tenant ids whose activities are served (docs/security.md, "Tenancy"); <see cref="TenantId"/> is allowed
+    /// implicitly. Empty with no <see cref="TenantId"/>: any tenant (a warning at start-up).
+    /// </summary>
+    public List<string> AllowedTenantIds { get; set; } = [];
+
     /// <summary>Where inbound token signing keys come from.</summary>
     public string OpenIdMetadataUrl { get; set; } = DefaultOpenIdMetadataUrl;
 
@@ -51,6 +57,11 @@ internal sealed class TeamsOptionsValidator : IValidateOptions<TeamsOptions>
             failures.Add("Teams:TokenEndpoint must be an absolute http(s) URL");
         if (!string.IsNullOrWhiteSpace(options.TenantId) && !IsTenant(options.TenantId.Trim()))
             failures.Add("Teams:TenantId must be a GUID or a domain name");
+        for (var i = 0; i < options.AllowedTenantIds.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(options.AllowedTenantIds[i]) || !IsTenant(options.AllowedTenantIds[i].Trim()))
+                failures.Add($"Teams:AllowedTenantIds:{i} must be an Entra tenant id (a GUID) or a domain name");
+        }
         if (!string.IsNullOrWhiteSpace(options.AppPassword) && string.IsNullOrWhiteSpace(options.AppId))
             failures.Add("Teams:AppId must be set when Teams:AppPassword is set");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

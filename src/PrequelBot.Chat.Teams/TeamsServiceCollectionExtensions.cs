@@ -29,6 +29,7 @@ public static class TeamsServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BotFrameworkAuthenticator>();
+        services.TryAddSingleton<TeamsAccessGate>();
         services.TryAddSingleton<ConnectorTokenProvider>();
         services.TryAddSingleton<ConversationSendLimiter>();
         services.TryAddSingleton<ConnectorClient>();

@@ -9,10 +9,17 @@ public static class ChatPlatforms
 
 /// <summary>
 /// A person in chat. <see cref="Id"/> is what <c>Approvals:Approvers</c> lists: the Slack user id (<c>U…</c>/<c>W…</c>)
-/// or the Teams AAD object id.
+/// or the Teams AAD object id, always together with <see cref="Platform"/> (docs/security.md, "Identities").
 /// </summary>
 public sealed record ChatUser(string Platform, string Id, string? DisplayName = null)
 {
+    /// <summary>
+    /// True when the platform could not say who this is in a form <c>Approvals</c> can list (a Teams activity without
+    /// <c>from.aadObjectId</c>): such a user may read (<c>status</c>, <c>help</c>) but not request, approve, reject,
+    /// cancel or retry. Default false, so stored requesters keep their rights.
+    /// </summary>
+    public bool CanOnlyRead { get; init; }
+
     public bool IsSamePerson(ChatUser other) =>
         string.Equals(Platform, other.Platform, StringComparison.Ordinal) &&
         string.Equals(Id, other.Id, StringComparison.OrdinalIgnoreCase);

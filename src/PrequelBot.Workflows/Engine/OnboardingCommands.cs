@@ -28,6 +28,13 @@ public sealed partial class OnboardingCommands(
         ArgumentNullException.ThrowIfNull(request);
         var parsed = CommandParser.Parse(request.Text);
         if (!parsed.IsSuccess) return CommandReply.Error(parsed.Error!);
+        // Who may run what is decided before anything else, so a refused command changes nothing (docs/security.md).
+        var name = CommandName(parsed.Command!);
+        if (policy.WhyNotAllowedToRun(request.User, name) is { } refusal)
+        {
+            LogRefused(logger, name, request.User.Platform, request.User.Id);
+            return CommandReply.Error(refusal);
+        }
         try
         {
             return parsed.Command switch
@@ -177,6 +184,17 @@ public sealed partial class OnboardingCommands(
             return CommandReply.Error($"Cannot retry {onboardingId}: {e.DatabaseKey} has another active onboarding ({e.ExistingOnboardingId}).");
         }
     }
+
+    /// <summary>The command's name as typed (<c>ConnectCommand</c> → <c>connect</c>), the key of <see cref="ApprovalPolicy.Commands"/>.</summary>
+    public static string CommandName(BotCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var type = command.GetType().Name;
+        return (type.EndsWith("Command", StringComparison.Ordinal) ? type[..^"Command".Length] : type).ToLowerInvariant();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Command {Command} refused for {Platform}:{UserId}")]
+    private static partial void LogRefused(ILogger logger, string command, string platform, string userId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId} of {Database} requested by {Platform}:{UserId}")]
     private static partial void LogStarted(ILogger logger, string onboardingId, string database, string platform, string userId);

@@ -1,27 +1,28 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace PrequelBot.Workflows.Options;
 
 /// <summary>Validates <c>Approvals</c>.</summary>
-public sealed partial class ApprovalOptionsValidator : IValidateOptions<ApprovalOptions>
+public sealed class ApprovalOptionsValidator : IValidateOptions<ApprovalOptions>
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")]
-    private static partial Regex ApproverId();
-
     public ValidateOptionsResult Validate(string? name, ApprovalOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         if (options.Timeout <= TimeSpan.Zero)
             failures.Add($"Approvals:Timeout must be positive, e.g. 1.00:00:00 (got '{options.Timeout}').");
-        for (var i = 0; i < options.Approvers.Count; i++)
+        void People(List<string> entries, string key)
         {
-            if (!ApproverId().IsMatch(options.Approvers[i]?.Trim() ?? ""))
-                failures.Add($"Approvals:Approvers:{i} must be a Slack user id (U…/W…) or a Teams AAD object id (got '{options.Approvers[i]}').");
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (Domain.ChatUserId.Parse(entries[i], out var error) is null)
+                    failures.Add($"Approvals:{key}:{i} {error} (got '{entries[i]}').");
+            }
         }
+        People(options.Approvers, nameof(options.Approvers));
+        People(options.Requesters, nameof(options.Requesters));
         var steps = Domain.StepCatalogue.All.SelectMany(c => c.Steps).Where(s => s.NeedsApproval).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var (step, settings) in options.Steps)
         {

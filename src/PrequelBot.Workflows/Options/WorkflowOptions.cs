@@ -7,8 +7,17 @@ public sealed class ApprovalOptions
 {
     public const string Section = "Approvals";
 
-    /// <summary>Slack user ids (<c>U…</c>/<c>W…</c>) and Teams AAD object ids allowed to approve. Default: nobody.</summary>
+    /// <summary>
+    /// Who may approve: <c>slack:U…</c>/<c>slack:W…</c>, <c>teams:&lt;AAD object id&gt;</c>, or the bare forms (<c>U…</c>/<c>W…</c> =
+    /// Slack, a GUID = Teams). A Slack id never matches a Teams user, nor the reverse. Default: nobody.
+    /// </summary>
     public List<string> Approvers { get; set; } = [];
+
+    /// <summary>
+    /// Who may run changing commands (<c>connect</c>, <c>retry</c>, <c>cancel</c>, <c>rotate</c>, <c>disconnect</c>); same forms as
+    /// <see cref="Approvers"/>. Default empty: anyone identified in an allowed workspace or tenant.
+    /// </summary>
+    public List<string> Requesters { get; set; } = [];
 
     /// <summary>Whether the requester may approve their own steps. Default false.</summary>
     public bool AllowSelfApproval { get; set; }
