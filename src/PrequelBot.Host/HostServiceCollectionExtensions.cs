@@ -2,6 +2,7 @@ using Hangfire;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PrequelBot.Host;
+using PrequelBot.Host.Access;
 using PrequelBot.Workflows.Jobs;
 using PrequelBot.Workflows.Options;
 
@@ -13,6 +14,19 @@ public static class HostServiceCollectionExtensions
     public static IServiceCollection AddStartupReport(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupReport>());
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="OperatorAccess"/> and its options (section <c>Dashboard</c>, validated at start-up): the rule
+    /// for the dashboard and any other operator page. Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddOperatorAccess(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<DashboardAccessOptions>().BindConfiguration(DashboardAccessOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DashboardAccessOptions>, DashboardAccessOptionsValidator>());
+        services.TryAddSingleton<OperatorAccess>();
         return services;
     }
 

@@ -3,6 +3,7 @@ using Hangfire.Dashboard;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Options;
 using PrequelBot.Host;
+using PrequelBot.Host.Access;
 using PrequelBot.Workflows.Ports;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -55,13 +56,25 @@ public static class HostingExtensions
             ? TypedResults.Text("ready")
             : TypedResults.Text("storage unavailable", statusCode: StatusCodes.Status503ServiceUnavailable);
 
-    /// <summary>The Hangfire dashboard at <c>/hangfire</c>, for requests from this machine only (it shows job arguments).</summary>
-    public static WebApplication MapLocalHangfireDashboard(this WebApplication app)
+    /// <summary>
+    /// The Hangfire dashboard at <c>/hangfire</c> behind <see cref="OperatorAccess"/> (docs/security.md, "Dashboard"): HTTP
+    /// Basic when <c>Dashboard:Username</c>/<c>Password</c> are set (read-only unless <c>Dashboard:ReadOnly=false</c>),
+    /// else direct loopback requests only. Refusals are answered before Hangfire sees the request.
+    /// </summary>
+    public static WebApplication MapOperatorDashboard(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        var access = app.Services.GetRequiredService<OperatorAccess>();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/hangfire", StringComparison.OrdinalIgnoreCase), branch =>
+            branch.Use(async (context, next) =>
+            {
+                if (await access.AdmitAsync(context).ConfigureAwait(false)) await next(context).ConfigureAwait(false);
+            }));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new LocalRequestsOnlyAuthorizationFilter()],
+            // The same rule again inside Hangfire, so the dashboard is never served past it.
+            Authorization = [new OperatorDashboardFilter(access)],
+            IsReadOnlyFunc = context => access.Check(context.GetHttpContext()) != OperatorAccessDecision.Allowed,
             DisplayStorageConnectionString = false,
             AppPath = null,
             DashboardTitle = "PrequelBot jobs",
@@ -87,4 +100,11 @@ public static class HostingExtensions
             return false;
         }
     }
+}
+
+/// <summary>Hangfire's own authorization check, on <see cref="OperatorAccess"/>.</summary>
+internal sealed class OperatorDashboardFilter(OperatorAccess access) : IDashboardAuthorizationFilter
+{
+    public bool Authorize(DashboardContext context) =>
+        access.Check(context.GetHttpContext()) is OperatorAccessDecision.Allowed or OperatorAccessDecision.AllowedReadOnly;
 }

@@ -11,6 +11,7 @@ builder.Services.AddTeamsChat();
 builder.Services.AddAwsSteps();
 builder.Services.AddPostgresUserSteps();
 builder.Services.AddPrequelSource();
+builder.Services.AddOperatorAccess();
 builder.Services.AddStartupReport();
 
 var app = builder.Build();
@@ -20,7 +21,7 @@ app.MapPrequelTelemetry();
 app.MapHealthEndpoints();
 app.MapSlackEndpoints();
 app.MapTeamsEndpoints();
-app.MapLocalHangfireDashboard();
+app.MapOperatorDashboard();
 
 await app.RunAsync();
 return 0;

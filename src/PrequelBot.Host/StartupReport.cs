@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PrequelBot.Chat.Slack;
+using PrequelBot.Chat.Teams;
+using PrequelBot.Host.Access;
 using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
 
@@ -9,6 +12,9 @@ namespace PrequelBot.Host;
 internal sealed partial class StartupReport(
     IEnumerable<IIntegrationStatus> integrations,
     IOptions<ApprovalOptions> approvals,
+    IOptions<SlackOptions> slack,
+    IOptions<TeamsOptions> teams,
+    IOptions<DashboardAccessOptions> dashboard,
     ILogger<StartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -21,6 +27,12 @@ internal sealed partial class StartupReport(
         var a = approvals.Value;
         if (a.Approvers.Count == 0) LogNoApprovers(logger);
         else LogApprovers(logger, a.Approvers.Count, a.AllowSelfApproval, a.Timeout);
+        if (a.Requesters.Count == 0) LogAnyRequester(logger);
+        // Tenancy (docs/security.md, "Tenancy"): one warning per open platform.
+        if (slack.Value.AllowedTeamIds.Count == 0) LogAnyWorkspace(logger);
+        if (teams.Value.AllowedTenantIds.Count == 0 && string.IsNullOrWhiteSpace(teams.Value.TenantId)) LogAnyTenant(logger);
+        if (dashboard.Value.UsesBasic) LogDashboardBasic(logger, dashboard.Value.ReadOnly);
+        else LogDashboardLocal(logger);
         return Task.CompletedTask;
     }
 
@@ -34,6 +46,21 @@ internal sealed partial class StartupReport(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Approvals: no approvers configured (Approvals:Approvers); every prompt will expire unanswered")]
     private static partial void LogNoApprovers(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Approvals: no Approvals:Requesters; anyone in an allowed workspace or tenant may connect, retry and cancel")]
+    private static partial void LogAnyRequester(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack: Slack:AllowedTeamIds is empty; requests from any workspace that holds the app are served")]
+    private static partial void LogAnyWorkspace(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Teams: Teams:AllowedTenantIds and Teams:TenantId are empty; activities from any tenant are served")]
+    private static partial void LogAnyTenant(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard: HTTP Basic from any address (read-only: {ReadOnly})")]
+    private static partial void LogDashboardBasic(ILogger logger, bool readOnly);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard: direct loopback requests only (set Dashboard:Username and Dashboard:Password for remote access)")]
+    private static partial void LogDashboardLocal(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Approvals: {Count} approvers, self-approval {SelfApproval}, prompts expire after {Timeout}")]
     private static partial void LogApprovers(ILogger logger, int count, bool selfApproval, TimeSpan timeout);
