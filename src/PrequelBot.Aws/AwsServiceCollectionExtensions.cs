@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using PrequelBot.Aws;
+using PrequelBot.Aws.Kms;
 using PrequelBot.Aws.Planning;
 using PrequelBot.Aws.Steps;
 using PrequelBot.Workflows.Ports;
@@ -36,5 +38,32 @@ public static class AwsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PrequelBot.Aws.Steps.Disconnect.RestorePublicAccessStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PrequelBot.Aws.Steps.Disconnect.DeleteReplicaStepHandler>());
         return services;
+    }
+
+    /// <summary>
+    /// When <c>DataProtection:KmsKeyId</c> is set, encrypts the Data Protection key ring with that AWS KMS key
+    /// (<see cref="KmsXmlEncryptor"/>; docs/security.md, "Key ring and state at rest"). Needs <c>kms:Encrypt</c> and
+    /// <c>kms:Decrypt</c> on the key. Without the setting it changes nothing. Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddKmsKeyRingEncryption(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<AwsOptions>().BindConfiguration(AwsOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AwsOptions>, AwsOptionsValidator>());
+        services.TryAddSingleton<AwsEndpoint>();
+        services.AddOptions<KmsKeyRingOptions>().BindConfiguration(KmsKeyRingOptions.Section);
+        services.TryAddSingleton<KmsKeyRing>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KeyManagementOptions>, KmsKeyRingSetup>());
+        return services;
+    }
+
+    /// <summary>Puts <see cref="KmsXmlEncryptor"/> on the key manager when a KMS key is configured.</summary>
+    private sealed class KmsKeyRingSetup(IOptions<KmsKeyRingOptions> options, IServiceProvider services) : IConfigureOptions<KeyManagementOptions>
+    {
+        public void Configure(KeyManagementOptions keys)
+        {
+            if (string.IsNullOrWhiteSpace(options.Value.KmsKeyId)) return;
+            keys.XmlEncryptor = new KmsXmlEncryptor(services.GetRequiredService<KmsKeyRing>());
+        }
     }
 }

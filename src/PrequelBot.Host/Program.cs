@@ -9,6 +9,7 @@ builder.Services.AddPrequelJobServers();
 builder.Services.AddSlackChat();
 builder.Services.AddTeamsChat();
 builder.Services.AddAwsSteps();
+builder.Services.AddKmsKeyRingEncryption();
 builder.Services.AddPostgresUserSteps();
 builder.Services.AddPrequelSource();
 builder.Services.AddOperatorAccess();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PrequelBot.Chat.Slack;
 using PrequelBot.Chat.Teams;
 using PrequelBot.Host.Access;
+using PrequelBot.State.Secrets;
 using PrequelBot.Workflows.Options;
 using PrequelBot.Workflows.Ports;
 
@@ -15,6 +16,7 @@ internal sealed partial class StartupReport(
     IOptions<SlackOptions> slack,
     IOptions<TeamsOptions> teams,
     IOptions<DashboardAccessOptions> dashboard,
+    IOptions<KeyRingOptions> keyRing,
     ILogger<StartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -33,6 +35,9 @@ internal sealed partial class StartupReport(
         if (teams.Value.AllowedTenantIds.Count == 0 && string.IsNullOrWhiteSpace(teams.Value.TenantId)) LogAnyTenant(logger);
         if (dashboard.Value.UsesBasic) LogDashboardBasic(logger, dashboard.Value.ReadOnly);
         else LogDashboardLocal(logger);
+        if (keyRing.Value.UsesKms) LogKeyRing(logger, "AWS KMS (DataProtection:KmsKeyId)");
+        else if (keyRing.Value.UsesCertificate) LogKeyRing(logger, "a certificate (DataProtection:CertificatePath)");
+        else LogKeyRingUnencrypted(logger);
         return Task.CompletedTask;
     }
 
@@ -55,6 +60,12 @@ internal sealed partial class StartupReport(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Teams: Teams:AllowedTenantIds and Teams:TenantId are empty; activities from any tenant are served")]
     private static partial void LogAnyTenant(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Data Protection: the key ring is encrypted at rest with {Protection}")]
+    private static partial void LogKeyRing(ILogger logger, string protection);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data Protection: the key ring is stored unencrypted next to the secrets it protects; set DataProtection:KmsKeyId or DataProtection:CertificatePath")]
+    private static partial void LogKeyRingUnencrypted(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard: HTTP Basic from any address (read-only: {ReadOnly})")]
     private static partial void LogDashboardBasic(ILogger logger, bool readOnly);

@@ -26,10 +26,40 @@ public sealed class SqliteStateStore : SqlStateStore
         };
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
         {
-            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
-            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            CreateOwnerOnly(Path.GetFullPath(builder.DataSource));
         }
         _connectionString = builder.ToString();
+    }
+
+    /// <summary>Owner-only permissions for a folder the store creates (<c>rwx------</c>).</summary>
+    public const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Owner-only permissions for a state file the store creates (<c>rw-------</c>).</summary>
+    public const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>
+    /// Creates the state file's folder (0700) and the empty file (0600) when they do not exist yet, before SQLite opens it
+    /// (docs/security.md, "Key ring and state at rest"): SQLite gives its WAL and shared-memory files the main file's
+    /// permissions, so all three stay owner-only. Existing folders and files are left as they are.
+    /// </summary>
+    private static void CreateOwnerOnly(string path)
+    {
+        var directory = Path.GetDirectoryName(path);
+        if (OperatingSystem.IsWindows())
+        {
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            return;
+        }
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory)) Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+        if (File.Exists(path)) return;
+        try
+        {
+            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFile });
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process created it first: leave its file alone.
+        }
     }
 
     /// <summary>The file's path, for start-up logs.</summary>

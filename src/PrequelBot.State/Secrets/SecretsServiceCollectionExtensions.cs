@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using PrequelBot.State.Secrets;
 using PrequelBot.Workflows.Ports;
 
@@ -22,6 +24,16 @@ public static class SecretsServiceCollectionExtensions
         services.AddDataProtection().SetApplicationName("PrequelBot");
         services.AddOptions<KeyManagementOptions>()
             .Configure<ISecretRecordStore>((options, store) => options.XmlRepository = new StateStoreXmlRepository(store));
+
+        // At rest (docs/security.md, "Key ring and state at rest"): a certificate here, or AWS KMS from the AWS adapter.
+        services.AddOptions<KeyRingOptions>().BindConfiguration(KeyRingOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KeyRingOptions>, KeyRingOptionsValidator>());
+        services.TryAddSingleton<KeyRingCertificate>();
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<IOptions<KeyRingOptions>, KeyRingCertificate, ILoggerFactory>((options, ring, certificate, loggers) =>
+            {
+                if (ring.Value.UsesCertificate) options.XmlEncryptor = new CertificateKeyRingEncryptor(certificate, loggers);
+            });
         services.TryAddSingleton<ISecretStore, DataProtectionSecretStore>();
         return services;
     }
