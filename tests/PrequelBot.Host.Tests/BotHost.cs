@@ -35,7 +35,8 @@ public sealed class BotHost : IAsyncDisposable
 
     public BotHost(Dictionary<string, string?> settings, FakeInfrastructure? world, IChatPlatform chat, Action<IServiceCollection>? services = null)
     {
-        var values = BaseSettings(Approver.Id);
+        // Approvers are platform-qualified (docs/security.md, "Identities"): this chat is the "test" platform.
+        var values = BaseSettings($"{TestPlatform}:{Approver.Id}");
         foreach (var (k, v) in settings) values[k] = v;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
@@ -53,6 +54,9 @@ public sealed class BotHost : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
 
     public HttpClient CreateClient() => _factory.CreateClient();
+
+    /// <summary>The in-process server, for requests whose connection details (remote address) a test sets itself.</summary>
+    public TestServer Server => _factory.Server;
 
     public Task<CommandReply> SayAsync(string text, ChatUser? user = null) =>
         Services.GetRequiredService<IChatCommandHandler>().HandleAsync(new ChatRequest(user ?? Requester, Channel, text), CancellationToken.None);

@@ -87,10 +87,10 @@ public sealed class SlackBotHost : IAsyncDisposable
     /// Types <c>/prequel {text}</c> as <paramref name="userId"/>. Returns the HTTP status and the ephemeral answer: the
     /// acknowledgement's JSON, or — when the command took longer than Slack's window — what followed on <c>response_url</c>.
     /// </summary>
-    public async Task<(HttpStatusCode Status, JsonObject? Reply)> CommandAsync(string text, string userId = RequesterId)
+    public async Task<(HttpStatusCode Status, JsonObject? Reply)> CommandAsync(string text, string userId = RequesterId, string teamId = TeamId)
     {
-        var hook = "commands/" + TeamId + "/" + Guid.NewGuid().ToString("N");
-        var body = Form(CommandFields(text, userId, hook));
+        var hook = "commands/" + teamId + "/" + Guid.NewGuid().ToString("N");
+        var body = Form(CommandFields(text, userId, hook, teamId));
         using var response = await SendAsync("/slack/commands", body);
         if (response.StatusCode != HttpStatusCode.OK) return (response.StatusCode, null);
 
@@ -102,19 +102,19 @@ public sealed class SlackBotHost : IAsyncDisposable
     /// Types <c>/prequel {text}</c> over Socket Mode: a <c>slash_commands</c> envelope on an open connection (or
     /// <paramref name="connection"/>). Returns the acknowledgement's payload, or what followed on <c>response_url</c>.
     /// </summary>
-    public async Task<JsonObject?> CommandOverSocketAsync(string text, string userId = RequesterId, FakeSocketModeConnection? connection = null)
+    public async Task<JsonObject?> CommandOverSocketAsync(string text, string userId = RequesterId, FakeSocketModeConnection? connection = null, string teamId = TeamId)
     {
-        var hook = "commands/" + TeamId + "/" + Guid.NewGuid().ToString("N");
+        var hook = "commands/" + teamId + "/" + Guid.NewGuid().ToString("N");
         var payload = new JsonObject();
-        foreach (var (key, value) in CommandFields(text, userId, hook)) payload[key] = value;
+        foreach (var (key, value) in CommandFields(text, userId, hook, teamId)) payload[key] = value;
         payload["is_enterprise_install"] = "false";
         var ack = await Slack.SendEnvelopeAsync("slash_commands", payload, connection);
         return ack["payload"] is JsonObject answer ? await LateReplyAsync(answer, hook) : null;
     }
 
     /// <summary>Clicks like <see cref="ClickAsync"/>, as an <c>interactive</c> envelope over Socket Mode; returns the acknowledgement.</summary>
-    public Task<JsonObject> ClickOverSocketAsync(FakeSlackMessage message, string buttonText, string userId = ApproverId, FakeSocketModeConnection? connection = null) =>
-        Slack.SendEnvelopeAsync("interactive", ClickPayload(message, buttonText, userId), connection);
+    public Task<JsonObject> ClickOverSocketAsync(FakeSlackMessage message, string buttonText, string userId = ApproverId, FakeSocketModeConnection? connection = null, string teamId = TeamId) =>
+        Slack.SendEnvelopeAsync("interactive", ClickPayload(message, buttonText, userId, teamId), connection);
 
     private async Task<JsonObject> LateReplyAsync(JsonObject ack, string hook)
     {
@@ -123,10 +123,10 @@ public sealed class SlackBotHost : IAsyncDisposable
         return late.Single().Body;
     }
 
-    private (string Key, string Value)[] CommandFields(string text, string userId, string hook) =>
+    private (string Key, string Value)[] CommandFields(string text, string userId, string hook, string teamId) =>
         [
             ("token", "deprecated-verification-token"),
-            ("team_id", TeamId),
+            ("team_id", teamId),
             ("team_domain", "acme"),
             ("channel_id", ChannelId),
             ("channel_name", "data-eng"),
@@ -143,24 +143,24 @@ public sealed class SlackBotHost : IAsyncDisposable
     /// Clicks the button titled <paramref name="buttonText"/> on a message the bot posted, as <paramref name="userId"/>:
     /// a <c>block_actions</c> payload built as Slack builds it from the posted blocks (action_id, block_id, value), signed.
     /// </summary>
-    public async Task<HttpStatusCode> ClickAsync(FakeSlackMessage message, string buttonText, string userId = ApproverId)
+    public async Task<HttpStatusCode> ClickAsync(FakeSlackMessage message, string buttonText, string userId = ApproverId, string teamId = TeamId)
     {
-        using var response = await SendAsync("/slack/interactions", "payload=" + WebUtility.UrlEncode(ClickPayload(message, buttonText, userId).ToJsonString()));
+        using var response = await SendAsync("/slack/interactions", "payload=" + WebUtility.UrlEncode(ClickPayload(message, buttonText, userId, teamId).ToJsonString()));
         return response.StatusCode;
     }
 
     /// <summary>The <c>block_actions</c> payload Slack sends when <paramref name="userId"/> clicks <paramref name="buttonText"/>.</summary>
-    public JsonObject ClickPayload(FakeSlackMessage message, string buttonText, string userId = ApproverId)
+    public JsonObject ClickPayload(FakeSlackMessage message, string buttonText, string userId = ApproverId, string teamId = TeamId)
     {
         var actions = message.Blocks!.OfType<JsonObject>().Single(b => b["type"]?.GetValue<string>() == "actions");
         var button = actions["elements"]!.AsArray().OfType<JsonObject>().Single(e => e["text"]?["text"]?.GetValue<string>() == buttonText);
         var payload = new JsonObject
         {
             ["type"] = "block_actions",
-            ["user"] = new JsonObject { ["id"] = userId, ["username"] = userId.ToLowerInvariant(), ["team_id"] = TeamId },
+            ["user"] = new JsonObject { ["id"] = userId, ["username"] = userId.ToLowerInvariant(), ["team_id"] = teamId },
             ["api_app_id"] = "A0123456789",
             ["token"] = "deprecated-verification-token",
-            ["team"] = new JsonObject { ["id"] = TeamId, ["domain"] = "acme" },
+            ["team"] = new JsonObject { ["id"] = teamId, ["domain"] = "acme" },
             ["container"] = new JsonObject
             {
                 ["type"] = "message",
@@ -178,7 +178,7 @@ public sealed class SlackBotHost : IAsyncDisposable
                 ["text"] = message.Text,
                 ["blocks"] = message.Blocks!.DeepClone(),
             },
-            ["response_url"] = Slack.HooksUrl + "actions/" + TeamId + "/" + Guid.NewGuid().ToString("N"),
+            ["response_url"] = Slack.HooksUrl + "actions/" + teamId + "/" + Guid.NewGuid().ToString("N"),
             ["trigger_id"] = "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c",
             ["actions"] = new JsonArray(new JsonObject
             {

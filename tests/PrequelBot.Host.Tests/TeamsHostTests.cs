@@ -12,7 +12,7 @@ namespace PrequelBot.Host.Tests;
 /// authority goes in; what comes out is what the fake Connector receives (cards, prompts, replies, in-place updates).
 /// </summary>
 [Collection(HostTestGroup.Name)]
-public sealed class TeamsHostTests : IAsyncLifetime
+public sealed partial class TeamsHostTests : IAsyncLifetime
 {
     /// <summary>The conversation id as it must appear in every Connector path: each id segment escaped.</summary>
     private const string EscapedConversationPath = "/connector/v3/conversations/19%3Aabc%40thread.tacv2%3Bmessageid%3D1700000000000/activities";
