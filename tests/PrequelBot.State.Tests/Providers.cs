@@ -65,6 +65,35 @@ public sealed class SqliteStateStoreTests : StateStoreContract, IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_new_state_file_is_owner_only_in_an_owner_only_folder_and_so_are_its_WAL_files()
+    {
+        if (OperatingSystem.IsWindows()) return; // Unix permissions only
+        var store = (SqliteStateStore)await NewStoreAsync();
+        await store.PingAsync(CancellationToken.None);
+
+        const UnixFileMode Group = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
+        const UnixFileMode Other = UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        var folder = Path.Combine(_directory, "nested");
+        Assert.Equal(SqliteStateStore.OwnerOnlyDirectory, File.GetUnixFileMode(folder));
+        Assert.Equal(SqliteStateStore.OwnerOnlyFile, File.GetUnixFileMode(store.DataSource));
+        foreach (var file in Directory.GetFiles(folder))
+            Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(file) & (Group | Other));
+    }
+
+    [Fact]
+    public async Task An_existing_folder_keeps_its_permissions()
+    {
+        if (OperatingSystem.IsWindows()) return; // Unix permissions only
+        var folder = Path.Combine(_directory, "nested");
+        const UnixFileMode Shared = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        Directory.CreateDirectory(folder, Shared);
+
+        await NewStoreAsync();
+
+        Assert.Equal(Shared, File.GetUnixFileMode(folder));
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
