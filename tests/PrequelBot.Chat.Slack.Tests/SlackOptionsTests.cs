@@ -30,6 +30,33 @@ public class SlackOptionsTests
         Assert.Contains("Slack:ApiBaseUrl must be an absolute http(s) URL", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("acme")]
+    [InlineData("U012ABCDEF")]
+    [InlineData("")]
+    public void An_allowed_team_id_that_is_not_a_workspace_or_grid_id_fails_validation_naming_the_key(string value)
+    {
+        using var services = Services(("Slack:AllowedTeamIds:0", "T0TEAM0001"), ("Slack:AllowedTeamIds:1", value));
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<SlackOptions>>().Value);
+
+        Assert.Contains("Slack:AllowedTeamIds:1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_workspace_gate_serves_listed_workspaces_and_grid_orgs_and_refuses_the_rest()
+    {
+        using var services = Services(("Slack:AllowedTeamIds:0", "T0TEAM0001"), ("Slack:AllowedTeamIds:1", "E0GRID0001"));
+        var gate = services.GetRequiredService<SlackWorkspaceGate>();
+
+        Assert.True(gate.Allows("T0TEAM0001", null));
+        Assert.True(gate.Allows("T0OTHER999", "E0GRID0001"));
+        Assert.False(gate.Allows("T0OTHER999", null));
+        Assert.False(gate.Allows(null, null));
+        Assert.True(gate.Allows(f => f == "payload" ? """{"type":"block_actions","team":null,"user":{"id":"U1","team_id":"T0TEAM0001"}}""" : null));
+        Assert.False(gate.Allows(f => f == "payload" ? """{"type":"block_actions","team":{"id":"T0OTHER999"},"enterprise":{"id":"E0OTHER999"}}""" : null));
+    }
+
     [Fact]
     public async Task Invalid_api_base_url_stops_host_start_up()
     {
