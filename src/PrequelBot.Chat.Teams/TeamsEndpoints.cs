@@ -41,6 +41,10 @@ public static class TeamsEndpoints
             case InboundAuthOutcome.Forbidden: return TypedResults.StatusCode(StatusCodes.Status403Forbidden);
         }
 
+        // A message with nowhere to answer is malformed (400) before anything is asked about where it comes from.
+        var answerable = TeamsOptions.IsHttpUrl(activity.ServiceUrl) && !string.IsNullOrEmpty(activity.Conversation?.Id);
+        if (activity.Type is ActivityTypes.Message or ActivityTypes.ConversationUpdate && !answerable) return TypedResults.BadRequest();
+
         // Another channel (webchat, Direct Line…) or another tenant: 403 and nothing else (docs/security.md, "Tenancy").
         if (!gate.Allows(activity)) return TypedResults.StatusCode(StatusCodes.Status403Forbidden);
 
@@ -57,8 +61,6 @@ public static class TeamsEndpoints
             case ActivityTypes.Invoke:
                 return TypedResults.StatusCode(StatusCodes.Status501NotImplemented);
             case ActivityTypes.Message or ActivityTypes.ConversationUpdate:
-                if (!TeamsOptions.IsHttpUrl(activity.ServiceUrl) || string.IsNullOrEmpty(activity.Conversation?.Id))
-                    return TypedResults.BadRequest();
                 return queue.TryEnqueue(activity) ? TypedResults.Ok() : TypedResults.StatusCode(StatusCodes.Status503ServiceUnavailable);
             default:
                 return TypedResults.Ok();
