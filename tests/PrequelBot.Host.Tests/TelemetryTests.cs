@@ -114,8 +114,9 @@ public sealed class TelemetryTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Matches("(?m)^prequelbot_dependency_calls_total\\{[^}]*dependency=\"slack\"[^}]*outcome=\"success\"[^}]*\\} [1-9]", text);
         Assert.Contains("prequelbot_step_duration_seconds_bucket", text, StringComparison.Ordinal);
 
+        // The dashboard's rule (OperatorAccess): no credentials configured and not a direct local request → 403.
         var outsider = await host.GetFromAsync("/metrics", IPAddress.Parse("203.0.113.7"));
-        Assert.Equal(StatusCodes.Status401Unauthorized, outsider.Response.StatusCode);
+        Assert.Equal(StatusCodes.Status403Forbidden, outsider.Response.StatusCode);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Hangfire;
+using PrequelBot.Host.Access;
 using Hangfire.Dashboard;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -96,15 +97,11 @@ public static partial class TelemetryExtensions
         app.Services.GetRequiredService<OnboardingGauge>();
         if (options.PrometheusEndpoint)
         {
+            var access = app.Services.GetRequiredService<OperatorAccess>();
             app.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
             {
-                if (!MetricsAccess.IsAllowed(context))
-                {
-                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                    return;
-                }
-
-                await next(context);
+                // The dashboard's rule (docs/security.md, "Dashboard"): 401 with a Basic challenge, or 403 when not local.
+                if (await access.AdmitAsync(context)) await next(context);
             }), optionsName: null);
         }
 
@@ -151,8 +148,7 @@ public static class MetricsAccess
     public static bool IsAllowed(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var storage = context.RequestServices.GetRequiredService<JobStorage>();
-        return new LocalRequestsOnlyAuthorizationFilter().Authorize(new AspNetCoreDashboardContext(storage, new DashboardOptions(), context));
+        return context.RequestServices.GetRequiredService<OperatorAccess>().Check(context) is OperatorAccessDecision.Allowed or OperatorAccessDecision.AllowedReadOnly;
     }
 }
 
