@@ -170,11 +170,12 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<NodeProcess> StartAsync(string name, string settingsFile, bool noApprovals, ApplyLog log)
+    public static async Task<NodeProcess> StartAsync(string name, string settingsFile, bool noApprovals, ApplyLog log, params string[] extra)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var arg in new[] { typeof(NodeProcess).Assembly.Location, "node", "--settings", settingsFile, "--name", name }) start.ArgumentList.Add(arg);
         if (noApprovals) start.ArgumentList.Add("--no-approvals");
+        foreach (var arg in extra) start.ArgumentList.Add(arg);
         start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         start.Environment.Remove("DOTNET_ENVIRONMENT");
         var node = new NodeProcess(new Process { StartInfo = start });
@@ -225,8 +226,16 @@ internal sealed class NodeProcess : IAsyncDisposable
         while (_tail.Count > 40) _tail.TryDequeue(out _);
     }
 
+    /// <summary>SIGKILL: no shutdown, no requeue; the node's leases and fetched jobs are simply left behind.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_process.HasExited) { _process.Dispose(); return; }
         try { _process.StandardInput.Close(); } catch (IOException) { }
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try { await _process.WaitForExitAsync(wait.Token); }
@@ -243,6 +252,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         var output = TextWriter.Synchronized(Console.Out);
         log.OnApply = (id, step, attempt, at) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"APPLY {id} {step} {attempt} {at}"));
         var world = new FakeInfrastructure();
+        if (args.Get("--slow-step") is { } slowStep) world.ApplyDurations[slowStep] = TimeSpan.FromMilliseconds(args.Int("--slow-ms", 4000));
         var noApprovals = args.Has("--no-approvals");
         var (factory, address) = InProcessHost.Start(settings, world.Handlers().Select(h => new TimedHandler(h, log, name)), services =>
         {

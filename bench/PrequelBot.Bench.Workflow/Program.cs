@@ -14,10 +14,12 @@ internal static class WorkflowBench
             case "node": return await NodeProcess.RunNodeAsync(options);
             case "replicas": return await ReplicaBench.RunAsync(options);
             case "idle": return await IdleBench.RunAsync(options);
+            case "kill": return await KillBench.RunAsync(options);
             default:
                 Console.Error.WriteLine("usage: click [--storage sqlite|postgres] [--samples 200] [--onboardings 50] [--approvals-on-a] [--max-seconds 600]\n" +
                                         "       replicas [--onboardings 1000] [--probes 20] [--steady-seconds 60] [--max-seconds 900]\n" +
-                                        "       idle [--storage sqlite|postgres|both] [--starts 5] [--idle-seconds 30] [--cpu-seconds 60]");
+                                        "       idle [--storage sqlite|postgres|both] [--starts 5] [--idle-seconds 30] [--cpu-seconds 60]\n" +
+                                        "       kill [--slow-step network-acl] [--slow-ms 4000] [--kill-after-ms 2000] [--rounds 1]");
                 return 2;
         }
     }

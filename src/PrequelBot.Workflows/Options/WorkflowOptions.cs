@@ -113,9 +113,9 @@ public sealed class WorkflowOptions
 
     /// <summary>
     /// How long a running step's lease lasts without a renewal; a killed worker's step is taken over this long after
-    /// its last heartbeat. The heartbeat keeps a long step's lease alive, so the lease can be short. Default 15 s.
+    /// its last heartbeat. The heartbeat keeps a long step's lease alive, so the lease can be short. Default 10 s.
     /// </summary>
-    public TimeSpan StepLease { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan StepLease { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often a running step renews its lease: a quarter of <see cref="StepLease"/>, so a few missed beats are survived.</summary>
     public TimeSpan StepHeartbeat => StepLease / 4;

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Npgsql;
+
+namespace PrequelBot.Bench.Workflow;
+
+/// <summary>
+/// Benchmark 4: losing a node mid-step. Two full host processes (every Hangfire server) on one fresh PostgreSQL
+/// database, production engine settings (lease, heartbeat, reconciler). One onboarding, each prompt clicked as soon as
+/// it appears. The slow step (<c>--slow-step</c>, Apply lasting <c>--slow-ms</c>) is the one killed: when its first
+/// Apply starts, the node running it gets SIGKILL after <c>--kill-after-ms</c>, and the clicks go on through the other
+/// node. The same run without the kill is the baseline; both are printed with their phases.
+/// </summary>
+internal static class KillBench
+{
+    public static async Task<int> RunAsync(Args args)
+    {
+        var slowStep = args.Get("--slow-step") ?? "network-acl";
+        var slowMs = args.Int("--slow-ms", 4000);
+        var killAfterMs = args.Int("--kill-after-ms", 2000);
+        var rounds = args.Int("--rounds", 1);
+        var rows = new List<string>();
+        var ok = true;
+        for (var round = 1; round <= rounds; round++)
+        {
+            var baseline = await OneRunAsync(kill: false, slowStep, slowMs, killAfterMs);
+            var killed = await OneRunAsync(kill: true, slowStep, slowMs, killAfterMs);
+            ok &= baseline.Completed && killed.Completed && killed.DuplicateApplies == 0;
+            rows.Add(string.Create(CultureInfo.InvariantCulture,
+                $"| {round} | {baseline.TotalMs / 1000:0.00} s | {killed.TotalMs / 1000:0.00} s | **{(killed.TotalMs - baseline.TotalMs) / 1000:+0.00;-0.00} s** | {killed.KillToTakeoverMs / 1000:0.00} s | {killed.DuplicateApplies} |"));
+            Console.WriteLine();
+            Console.WriteLine($"round {round} baseline phases:\n{baseline.Phases}");
+            Console.WriteLine($"round {round} with kill, phases:\n{killed.Phases}");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Losing a node mid-step: slow step {slowStep} ({slowMs} ms), kill {killAfterMs} ms into it; load average {Stats.LoadAverage()}");
+        Console.WriteLine("| round | without kill | with kill | cost of the kill | kill → step taken over | steps other than the killed one applied twice |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var row in rows) Console.WriteLine(row);
+        return ok ? 0 : 1;
+    }
+
+    private sealed record Outcome(bool Completed, double TotalMs, double KillToTakeoverMs, int DuplicateApplies, string Phases);
+
+    private static async Task<Outcome> OneRunAsync(bool kill, string slowStep, int slowMs, int killAfterMs)
+    {
+        await using var slack = await BenchSlack.StartAsync();
+        var settings = InProcessHost.BaseSettings(slack);
+        InProcessHost.AddDatabases(settings, ["mydb"]);
+        var database = "bench_kill_" + Guid.NewGuid().ToString("N")[..8];
+        settings["Storage:Provider"] = "Postgres";
+        settings["Storage:ConnectionString"] = await BenchPostgres.CreateAsync(database);
+        var file = Path.Combine(Path.GetTempPath(), database + ".json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(settings));
+        var log = new ApplyLog();
+        var applies = new List<(string Step, int Attempt, long At, string Node)>();
+        log.OnApply = (_, step, attempt, at) => { lock (applies) applies.Add((step, attempt, at, "?")); };
+        var nodes = new Dictionary<string, NodeProcess>();
+        var phases = new List<string>();
+        var origin = Stopwatch.GetTimestamp();
+        void Phase(string what) => phases.Add(string.Create(CultureInfo.InvariantCulture, $"  {Stats.Ms(origin, Stopwatch.GetTimestamp()),9:0} ms  {what}"));
+        try
+        {
+            var slow = new[] { "--slow-step", slowStep, "--slow-ms", slowMs.ToString(CultureInfo.InvariantCulture) };
+            nodes["A"] = await NodeProcess.StartAsync("A", file, noApprovals: false, log, slow);
+            nodes["B"] = await NodeProcess.StartAsync("B", file, noApprovals: false, log, slow);
+            using var http = new HttpClient { BaseAddress = nodes["A"].Address };
+            using var survivorHttp = new HttpClient { BaseAddress = nodes["B"].Address };
+            var client = http;
+            origin = Stopwatch.GetTimestamp();
+            Phase("connect mydb (via A)");
+            await slack.CommandAsync(client, "connect mydb");
+            var clicked = new HashSet<string>();
+            var onboardingId = "";
+            var killedAt = 0L;
+            var deadline = DateTime.UtcNow.AddSeconds(300);
+            var completed = false;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (await StateAsync(settings["Storage:ConnectionString"]!) == "completed") { completed = true; break; }
+                foreach (var prompt in slack.PendingPrompts().Where(p => clicked.Add(p.Step)))
+                {
+                    onboardingId = prompt.OnboardingId;
+                    Phase($"prompt for {prompt.Step} appeared; clicked");
+                    await slack.ApproveAsync(client, prompt);
+                }
+                if (kill && killedAt == 0 && log.Attempts(onboardingId, slowStep) >= 1)
+                {
+                    var (startedAt, node) = await log.FirstApplyAsync(onboardingId, slowStep);
+                    Phase($"{slowStep} Apply started on node {node}");
+                    var wait = TimeSpan.FromMilliseconds(killAfterMs) - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - startedAt) / (double)Stopwatch.Frequency);
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait);
+                    nodes[node].Kill();
+                    killedAt = Stopwatch.GetTimestamp();
+                    Phase($"node {node} killed (SIGKILL), {killAfterMs} ms into {slowStep}");
+                    if (node == "A") client = survivorHttp;
+                }
+                await Task.Delay(20);
+            }
+            Phase(completed ? "onboarding completed" : "onboarding did NOT complete within 300 s");
+            var takeover = 0.0;
+            List<(string Step, int Attempt, long At, string Node)> snapshot;
+            lock (applies) snapshot = [.. applies];
+            var again = snapshot.Where(a => a.Step == slowStep && a.At > killedAt).Select(a => a.At).DefaultIfEmpty().Min();
+            if (kill && killedAt != 0 && again > 0)
+            {
+                takeover = Stats.Ms(killedAt, again);
+                phases.Add(string.Create(CultureInfo.InvariantCulture, $"  {slowStep} taken over {takeover:0} ms after the kill (lease lapse + reconciler wake + job pick-up)"));
+            }
+            var duplicates = snapshot.Where(a => a.Step != slowStep && a.Step != "wait-replica").GroupBy(a => a.Step).Count(g => g.Count() > 1);
+            return new Outcome(completed, Stats.Ms(origin, Stopwatch.GetTimestamp()), takeover, duplicates, string.Join('\n', phases));
+        }
+        finally
+        {
+            foreach (var node in nodes.Values) await node.DisposeAsync();
+            await BenchPostgres.DropAsync(database);
+            File.Delete(file);
+        }
+    }
+
+    private static async Task<string?> StateAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT state FROM onboardings LIMIT 1", connection);
+        return await command.ExecuteScalarAsync() as string;
+    }
+}
