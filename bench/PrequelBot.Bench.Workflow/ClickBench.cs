@@ -223,8 +223,11 @@ internal sealed class NodeProcess : IAsyncDisposable
     private void Keep(string line)
     {
         _tail.Enqueue(line);
-        while (_tail.Count > 40) _tail.TryDequeue(out _);
+        while (_tail.Count > 400) _tail.TryDequeue(out _);
     }
+
+    /// <summary>The node's last output lines (its log), oldest first.</summary>
+    public IReadOnlyList<string> Tail => [.. _tail];
 
     /// <summary>SIGKILL: no shutdown, no requeue; the node's leases and fetched jobs are simply left behind.</summary>
     public void Kill()

@@ -50,6 +50,13 @@ internal static class KillBench
         InProcessHost.AddDatabases(settings, ["mydb"]);
         var database = "bench_kill_" + Guid.NewGuid().ToString("N")[..8];
         settings["Storage:Provider"] = "Postgres";
+        if (Environment.GetEnvironmentVariable("KILLBENCH_LOGS") is { Length: > 0 })
+        {
+            settings["Logging:LogLevel:PrequelBot"] = "Information";
+            settings["Logging:Console:FormatterName"] = "simple";
+            settings["Logging:Console:FormatterOptions:SingleLine"] = "true";
+            settings["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss.fff ";
+        }
         settings["Storage:ConnectionString"] = await BenchPostgres.CreateAsync(database);
         var file = Path.Combine(Path.GetTempPath(), database + ".json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(settings));
@@ -113,6 +120,8 @@ internal static class KillBench
         }
         finally
         {
+            if (Environment.GetEnvironmentVariable("KILLBENCH_LOGS") is { Length: > 0 })
+                foreach (var (name, node) in nodes) Console.WriteLine($"--- node {name} log:\n" + string.Join('\n', node.Tail));
             foreach (var node in nodes.Values) await node.DisposeAsync();
             await BenchPostgres.DropAsync(database);
             File.Delete(file);
