@@ -24,21 +24,65 @@ internal static class KillBench
         var ok = true;
         for (var round = 1; round <= rounds; round++)
         {
+            var sqlite = await OneSqliteRunAsync(slowStep, slowMs);
             var baseline = await OneRunAsync(kill: false, slowStep, slowMs, killAfterMs);
             var killed = await OneRunAsync(kill: true, slowStep, slowMs, killAfterMs);
             ok &= baseline.Completed && killed.Completed && killed.DuplicateApplies == 0;
             rows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {round} | {baseline.TotalMs / 1000:0.00} s | {killed.TotalMs / 1000:0.00} s | **{(killed.TotalMs - baseline.TotalMs) / 1000:+0.00;-0.00} s** | {killed.KillToTakeoverMs / 1000:0.00} s | {killed.DuplicateApplies} |"));
+                $"| {round} | {sqlite / 1000:0.00} s | {baseline.TotalMs / 1000:0.00} s ({baseline.TotalMs / sqlite:0.00}×) | {killed.TotalMs / 1000:0.00} s | **{(killed.TotalMs - baseline.TotalMs) / 1000:+0.00;-0.00} s** | {killed.KillToTakeoverMs / 1000:0.00} s | {killed.DuplicateApplies} |"));
             Console.WriteLine();
             Console.WriteLine($"round {round} baseline phases:\n{baseline.Phases}");
             Console.WriteLine($"round {round} with kill, phases:\n{killed.Phases}");
         }
         Console.WriteLine();
         Console.WriteLine($"Losing a node mid-step: slow step {slowStep} ({slowMs} ms), kill {killAfterMs} ms into it; load average {Stats.LoadAverage()}");
-        Console.WriteLine("| round | without kill | with kill | cost of the kill | kill → step taken over | steps other than the killed one applied twice |");
-        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine("| round | one SQLite node | two PostgreSQL nodes, no kill (× SQLite) | with kill | cost of the kill | kill → step taken over | steps other than the killed one applied twice |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine(row);
         return ok ? 0 : 1;
+    }
+
+    /// <summary>The same onboarding on one SQLite + Hangfire.InMemory host in this process: the single-node reference.</summary>
+    private static async Task<double> OneSqliteRunAsync(string slowStep, int slowMs)
+    {
+        await using var slack = await BenchSlack.StartAsync();
+        var settings = InProcessHost.BaseSettings(slack);
+        InProcessHost.AddDatabases(settings, ["mydb"]);
+        var directory = Path.Combine(Path.GetTempPath(), "prequelbot-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var file = Path.Combine(directory, "state.db");
+        settings["Storage:Provider"] = "Sqlite";
+        settings["Storage:ConnectionString"] = $"Data Source={file}";
+        var world = new PrequelBot.Testing.FakeInfrastructure();
+        world.ApplyDurations[slowStep] = TimeSpan.FromMilliseconds(slowMs);
+        var (factory, address) = InProcessHost.Start(settings, world.Handlers());
+        try
+        {
+            using var http = new HttpClient { BaseAddress = address };
+            var origin = Stopwatch.GetTimestamp();
+            await slack.CommandAsync(http, "connect mydb");
+            var clicked = new HashSet<string>();
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (DateTime.UtcNow < deadline)
+            {
+                await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly"))
+                {
+                    await connection.OpenAsync();
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = "SELECT state FROM onboardings LIMIT 1";
+                    if (await command.ExecuteScalarAsync() as string == "completed") return Stats.Ms(origin, Stopwatch.GetTimestamp());
+                }
+                foreach (var prompt in slack.PendingPrompts().Where(p => clicked.Add(p.Step))) await slack.ApproveAsync(http, prompt);
+                await Task.Delay(20);
+            }
+            throw new TimeoutException("the SQLite run did not complete within 120 s");
+        }
+        finally
+        {
+            await factory.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
+        }
     }
 
     private sealed record Outcome(bool Completed, double TotalMs, double KillToTakeoverMs, int DuplicateApplies, string Phases);
