@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Amazon.EC2.Model;
 using Npgsql;
 using PrequelBot.Testing;
+using Xunit.Abstractions;
 
 namespace PrequelBot.EndToEnd.Tests;
 
@@ -11,7 +12,7 @@ namespace PrequelBot.EndToEnd.Tests;
 /// revoked by hand is named as <c>drift:</c>; and the check itself changes nothing.
 /// </summary>
 [Collection(EndToEndGroup.Name)]
-public sealed class CheckEndToEndTests : IAsyncLifetime
+public sealed class CheckEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private EndToEndWorld _world = null!;
     private OnboardingDriver _onboarding = null!;
@@ -66,6 +67,7 @@ public sealed class CheckEndToEndTests : IAsyncLifetime
         var callsBefore = _world.Prequel.Posts + _world.Prequel.Deletes + _world.Prequel.PatchedBodies.Count;
 
         var ok = await ReplyAsync(host, $"check {EndToEndWorld.Alias}");
+        output.WriteLine(ok);
         var lines = ok.Split('\n').Skip(1).ToList();
         Assert.True(lines.Count > 0 && lines.All(l => l.StartsWith("ok ", StringComparison.Ordinal)), ok);
         Assert.Contains($"ok role {_world.User} can read all {tables} table(s) of schema public", ok, StringComparison.Ordinal);
@@ -81,6 +83,7 @@ public sealed class CheckEndToEndTests : IAsyncLifetime
             IpPermissions = [new IpPermission { IpProtocol = "tcp", FromPort = 5432, ToPort = 5432, Ipv4Ranges = [new IpRange { CidrIp = $"{EndToEndWorld.Ip2}/32" }] }],
         });
         var drift = await ReplyAsync(host, $"check {EndToEndWorld.Alias}");
+        output.WriteLine(drift);
         Assert.Contains($"drift: security group {dedicated.GroupId} no longer has the rule TCP 5432 from {EndToEndWorld.Ip2}/32 PrequelBot added", drift, StringComparison.Ordinal);
         Assert.Contains($"drift: {EndToEndWorld.Ip2} cannot reach TCP 5432", drift, StringComparison.Ordinal);
         Assert.Contains($"ok {EndToEndWorld.Ip1} reaches TCP 5432", drift, StringComparison.Ordinal);
