@@ -28,6 +28,7 @@ public static class AwsServiceCollectionExtensions
         services.TryAddSingleton(_ => new RecheckBackoff());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, AwsIntegrationStatus>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, DiscoverStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionCheck, PrequelBot.Aws.Checks.AwsConnectionCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateReplicaStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, WaitReplicaStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, PublicAccessStepHandler>());

@@ -19,6 +19,7 @@ public static class CommandParser
         rotate <db>              new password for the reader; Prequel's source is updated (both approved)
         disconnect <db> [--keep-replica]
                                  undo what connect created, step by step with approvals; --keep-replica leaves the replica
+        check <db>               compare a connected database with what connect recorded (ok / drift:); changes nothing
         audit <onboarding-id>    who requested, approved and ran what, and when (UTC)
         help                     this text
 
@@ -71,7 +72,8 @@ public static class CommandParser
             CommandUsage.Cancel => ParseOnboardingId(verb, arguments, id => new CancelCommand(id)),
             CommandUsage.Retry => ParseOnboardingId(verb, arguments, id => new RetryCommand(id)),
             CommandUsage.Disconnect => ParseDisconnect(arguments),
-            CommandUsage.Rotate => ParseRotate(arguments),
+            CommandUsage.Rotate => ParseDatabaseOnly(CommandUsage.Rotate, arguments, name => new RotateCommand(name)),
+            CommandUsage.Check => ParseDatabaseOnly(CommandUsage.Check, arguments, name => new CheckCommand(name)),
             CommandUsage.Audit => ParseOnboardingId(verb, arguments, id => new AuditCommand(id)),
             CommandUsage.Help or "--help" => ParseHelp(arguments),
             _ => ParseResult.Failure(
@@ -92,17 +94,18 @@ public static class CommandParser
             : new PlanCommand(database, options));
     }
 
-    private static ParseResult ParseRotate(IReadOnlyList<string> arguments)
+    /// <summary><c>rotate &lt;db&gt;</c>, <c>check &lt;db&gt;</c>: one database name, no options.</summary>
+    private static ParseResult ParseDatabaseOnly(string verb, IReadOnlyList<string> arguments, Func<string, BotCommand> build)
     {
-        var usage = CommandUsage.For(CommandUsage.Rotate);
+        var usage = CommandUsage.For(verb);
         if (arguments.FirstOrDefault(a => a.StartsWith('-')) is { } option)
-            return ParseResult.Failure($"Unknown option {CommandTokenizer.Shorten(option)} for rotate: it takes no options. Usage: {usage}");
+            return ParseResult.Failure($"Unknown option {CommandTokenizer.Shorten(option)} for {verb}: it takes no options. Usage: {usage}");
         if (arguments.Count == 0) return ParseResult.Failure($"Missing database name. Usage: {usage}");
-        if (arguments.Count > 1) return ParseResult.Failure($"Unexpected argument '{CommandTokenizer.Shorten(arguments[1])}': rotate takes one database name. Usage: {usage}");
+        if (arguments.Count > 1) return ParseResult.Failure($"Unexpected argument '{CommandTokenizer.Shorten(arguments[1])}': {verb} takes one database name. Usage: {usage}");
         var name = arguments[0].ToLowerInvariant();
         return Identifiers.RdsInstanceIdentifierProblem(name) is { } problem
             ? ParseResult.Failure($"Invalid database name '{CommandTokenizer.Shorten(arguments[0])}': it {problem} (RDS DB instance identifier rules). Usage: {usage}")
-            : ParseResult.Success(new RotateCommand(name));
+            : ParseResult.Success(build(name));
     }
 
     private static ParseResult ParseDisconnect(IReadOnlyList<string> arguments)

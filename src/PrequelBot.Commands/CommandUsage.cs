@@ -10,12 +10,13 @@ internal static class CommandUsage
     public const string Retry = "retry";
     public const string Rotate = "rotate";
     public const string Disconnect = "disconnect";
+    public const string Check = "check";
     public const string Audit = "audit";
     public const string Help = "help";
 
     public const string KeepReplica = "--keep-replica";
 
-    public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Rotate, Disconnect, Audit, Help];
+    public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Rotate, Disconnect, Check, Audit, Help];
 
     private const string OnboardingOptionsUsage =
         "[--replica] [--replica-class <class>] [--replica-id <id>] [--replica-subnet-group <name>] [--schemas <s1,s2>] "
@@ -30,6 +31,7 @@ internal static class CommandUsage
         Retry => "retry <onboarding-id>",
         Rotate => "rotate <db>",
         Disconnect => $"disconnect <db> [{KeepReplica}]",
+        Check => "check <db>",
         Audit => "audit <onboarding-id>",
         _ => "help",
     };

@@ -24,6 +24,9 @@ public sealed record RotateCommand(string Database) : BotCommand;
 /// <summary><c>disconnect &lt;db&gt; [--keep-replica]</c>: undo what <c>connect</c> created for the database alias <paramref name="Database"/>.</summary>
 public sealed record DisconnectCommand(string Database, bool KeepReplica) : BotCommand;
 
+/// <summary><c>check &lt;db&gt;</c>: compares what <c>connect</c> recorded for the database alias <paramref name="Database"/> with live state; changes nothing.</summary>
+public sealed record CheckCommand(string Database) : BotCommand;
+
 /// <summary><c>audit &lt;onboarding-id&gt;</c>: who requested, approved and ran what, and when.</summary>
 public sealed record AuditCommand(string OnboardingId) : BotCommand;
 

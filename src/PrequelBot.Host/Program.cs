@@ -23,6 +23,7 @@ app.MapHealthEndpoints();
 app.MapSlackEndpoints();
 app.MapTeamsEndpoints();
 app.MapOperatorDashboard();
+PrequelBot.Host.Api.AuditEndpoints.MapAuditApi(app);
 
 await app.RunAsync();
 return 0;

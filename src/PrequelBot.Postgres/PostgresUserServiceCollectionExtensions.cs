@@ -27,6 +27,7 @@ public static class PostgresUserServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, ReaderOptionsValidator>());
         services.TryAddSingleton<AdminConnectionSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, CreateUserStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionCheck, PrequelBot.Postgres.Checks.PostgresConnectionCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, VerifyAccessStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, DropUserStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, RotatePasswordStepHandler>());

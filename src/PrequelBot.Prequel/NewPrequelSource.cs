@@ -9,8 +9,8 @@ public sealed record NewPrequelSource(string Name, string Host, int Port, string
     public override string ToString() => $"{Name} (postgres, {Host}:{Port}, database {Database}, user {Username})";
 }
 
-/// <summary>A source as Prequel lists it.</summary>
-public sealed record PrequelSource(string Id, string Name, bool? IsReachable = null);
+/// <summary>A source as Prequel lists it; the connection fields are null when Prequel's answer leaves them out.</summary>
+public sealed record PrequelSource(string Id, string Name, bool? IsReachable = null, string? Host = null, int? Port = null, string? Database = null, string? Username = null);
 
 /// <summary>Builds the create body for the configured <c>Prequel:ApiVersion</c> (docs/workflow.md and the README step table).</summary>
 public static class PrequelSourceBody

@@ -264,8 +264,13 @@ public sealed partial class PrequelClient(
         }
         var name = source["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : string.Empty;
         bool? reachable = source["is_reachable"] is JsonValue r && r.TryGetValue<bool>(out var rb) ? rb : null;
-        return new PrequelSource(id, name, reachable);
+        // 2023-12-01 nests the connection under "postgres" (user under "password_auth"); 2022-01-01 has it flat (docs/workflow.md, "Register source").
+        var pg = source["postgres"] as JsonObject ?? source;
+        return new PrequelSource(id, name, reachable, Text(pg["host"]), pg["port"] is JsonValue pv && pv.TryGetValue<int>(out var port) ? port : null,
+            Text(pg["database"]), Text(pg["password_auth"]?["username"]) ?? Text(pg["username"]));
     }
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     private static string? IdOf(JsonNode? node) => node switch
     {

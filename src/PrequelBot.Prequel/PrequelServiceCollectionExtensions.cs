@@ -62,6 +62,7 @@ public static class PrequelServiceCollectionExtensions
         services.AddSingleton<PrequelClient>();
         services.TryAddSingleton<IPrequelClient>(sp => sp.GetRequiredService<PrequelClient>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, RegisterSourceStepHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionCheck, PrequelBot.Prequel.Checks.PrequelConnectionCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, UnregisterSourceStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepHandler, UpdateSourceStepHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, PrequelIntegrationStatus>());

@@ -114,9 +114,12 @@ public sealed partial class RegisterSourceStepHandler(
     }
 
     /// <summary>The Database of the admin connection string, else the instance's DBName, else "postgres".</summary>
-    private string DatabaseOf(StepContext context)
+    private string DatabaseOf(StepContext context) => DatabaseOf(databases.Value, context.Request.DatabaseAlias, context.Facts);
+
+    /// <summary>The database name Prequel is given: the admin connection's, else the instance's DBName, else <c>postgres</c>.</summary>
+    internal static string DatabaseOf(DatabasesOptions databases, string alias, OnboardingFacts facts)
     {
-        if (databases.Value.TryGet(context.Request.DatabaseAlias, out _, out var db) && !string.IsNullOrWhiteSpace(db.AdminConnectionString))
+        if (databases.TryGet(alias, out _, out var db) && !string.IsNullOrWhiteSpace(db.AdminConnectionString))
         {
             try
             {
@@ -134,7 +137,7 @@ public sealed partial class RegisterSourceStepHandler(
                 // Malformed: create-user reports it; fall back here.
             }
         }
-        return context.Facts.Source?.DatabaseName is { Length: > 0 } dbName ? dbName : "postgres";
+        return facts.Source?.DatabaseName is { Length: > 0 } dbName ? dbName : "postgres";
     }
 
     [LoggerMessage(LogLevel.Information, "register-source for onboarding {OnboardingId}: Prequel source {SourceId} ({SourceName}), created {Created}; stored password erased")]

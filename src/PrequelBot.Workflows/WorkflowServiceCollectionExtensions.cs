@@ -50,6 +50,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<StepRunner>();
         services.TryAddSingleton<OnboardingRequests>();
         services.TryAddSingleton<ConnectionRecords>();
+        services.TryAddSingleton<ConnectionCheck>();
         services.TryAddSingleton<PlanPreview>();
         services.TryAddSingleton<ChatOutbox>();
         services.TryAddSingleton<Reconciler>();

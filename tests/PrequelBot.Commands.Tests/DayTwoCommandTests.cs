@@ -42,6 +42,22 @@ public class DayTwoCommandTests
     }
 
     [Fact]
+    public void Check_reads_its_database()
+    {
+        Assert.Equal("orders-db", ParseAssert.Parses<CheckCommand>("Check ORDERS-DB").Database);
+        Assert.Contains("check <db>", CommandParser.HelpText, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("check", "Missing database name. Usage: check <db>")]
+    [InlineData("check a b", "Unexpected argument 'b': check takes one database name. Usage: check <db>")]
+    [InlineData("check a --fix", "Unknown option --fix for check: it takes no options. Usage: check <db>")]
+    public void Check_with_bad_arguments_is_refused_in_one_line(string text, string error)
+    {
+        Assert.Equal(error, ParseAssert.Fails(text));
+    }
+
+    [Fact]
     public void Audit_reads_its_onboarding_id()
     {
         Assert.Equal("ob-7k2m9q", ParseAssert.Parses<AuditCommand>("audit OB-7K2M9Q").OnboardingId);

@@ -106,6 +106,22 @@ public sealed class FakePrequelApi : IAsyncDisposable
         return null;
     }
 
+    /// <summary>A source as the list shows it: the created fields without the password.</summary>
+    private JsonObject Listed(FakeSource source)
+    {
+        JsonObject item;
+        lock (Sources) // PATCH changes stored bodies under this lock
+        {
+            item = source.Body["source"]?.DeepClone() as JsonObject ?? [];
+        }
+        (item["postgres"]?["password_auth"] as JsonObject)?.Remove("password");
+        item.Remove("password");
+        item["id"] = source.Id;
+        item["name"] = source.Name;
+        item["is_reachable"] = true;
+        return item;
+    }
+
     private IResult ListAsync(HttpContext http)
     {
         Interlocked.Increment(ref _gets);
@@ -119,7 +135,7 @@ public sealed class FakePrequelApi : IAsyncDisposable
         {
             all = [.. Sources];
         }
-        var items = all.Skip((page - 1) * PageSize).Take(PageSize).Select(s => new { id = s.Id, name = s.Name, is_reachable = true });
+        var items = all.Skip((page - 1) * PageSize).Take(PageSize).Select(Listed);
         var hasNext = NextUrlOverride is not null || page * PageSize < all.Count;
         return Results.Json(new
         {

@@ -15,6 +15,7 @@ public sealed partial class OnboardingCommands(
     OnboardingUpdater updater,
     OnboardingRequests requests,
     ConnectionRecords connections,
+    ConnectionCheck check,
     PlanPreview preview,
     ApprovalPolicy policy,
     TimeProvider time,
@@ -47,6 +48,7 @@ public sealed partial class OnboardingCommands(
                 DisconnectCommand d => await DisconnectAsync(request, d, cancellationToken),
                 RotateCommand r => await RotateAsync(request, r, cancellationToken),
                 AuditCommand a => await AuditAsync(a, cancellationToken),
+                CheckCommand c => await CheckAsync(c, cancellationToken),
                 _ => new CommandReply(CommandParser.HelpText),
             };
         }
@@ -132,6 +134,22 @@ public sealed partial class OnboardingCommands(
         {
             StartedOnboardingId = aggregate.Id,
         };
+    }
+
+    /// <summary>
+    /// <c>check &lt;db&gt;</c>: one line per finding, each <c>ok …</c> or <c>drift: …</c>, answered to the requester only
+    /// (docs/workflow.md, "Check"). Reads only, so it needs no onboarding of its own.
+    /// </summary>
+    private async Task<CommandReply> CheckAsync(CheckCommand command, CancellationToken cancellationToken)
+    {
+        var known = requests.Build(command.Database, new OnboardingOptions(), mustBeConfigured: true, out _, out var error);
+        if (known is null) return CommandReply.Error(error!);
+        var report = await check.RunAsync(known.DatabaseAlias, cancellationToken);
+        if (report is null)
+            return CommandReply.Error($"{known.DatabaseAlias} is not connected: no connect of it has completed (since its last disconnect), so there is nothing to check.");
+        var drifted = report.Findings.Count(f => !f.Ok);
+        var head = drifted == 0 ? $"Check of {known.DatabaseAlias} (connect {report.ConnectOnboardingId}): everything is as recorded." : $"Check of {known.DatabaseAlias} (connect {report.ConnectOnboardingId}): {drifted} finding(s) drifted.";
+        return new CommandReply(head + "\n" + string.Join('\n', report.Findings.Select(f => f.Line)));
     }
 
     /// <summary>How many events <c>audit</c> shows in chat; the whole trail is at <c>GET /api/onboardings/{id}/audit</c>.</summary>
