@@ -55,7 +55,7 @@ public static class PrequelSourceBody
     }
 
     /// <summary>
-    /// The <c>PATCH /sources/{id}</c> body that changes only the password (CONTRACT §7): <c>postgres.password_auth.password</c>
+    /// The <c>PATCH /sources/{id}</c> body that changes only the password (docs/workflow.md, "Rotate"): <c>postgres.password_auth.password</c>
     /// for <c>2023-12-01</c>, <c>password</c> for <c>2022-01-01</c>.
     /// </summary>
     public static JsonObject PasswordPatch(string apiVersion, string password) => new()

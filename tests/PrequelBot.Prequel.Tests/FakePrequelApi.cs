@@ -178,7 +178,7 @@ public sealed class FakePrequelApi : IAsyncDisposable
         return Results.Json(new { status = "success", data = new { source = new { id = created.Id, name = created.Name, is_reachable = true } }, message = (string?)null });
     }
 
-    /// <summary><c>DELETE /sources/{id}</c>: 404 when there is no such source (inferred shape, CONTRACT §7).</summary>
+    /// <summary><c>DELETE /sources/{id}</c>: 404 when there is no such source (inferred shape, docs/workflow.md "Disconnect").</summary>
     private IResult Delete(HttpContext http, string id)
     {
         Interlocked.Increment(ref _deletes);
@@ -195,7 +195,7 @@ public sealed class FakePrequelApi : IAsyncDisposable
     }
 
     /// <summary>
-    /// <c>PATCH /sources/{id}</c> with only the changed fields (CONTRACT §7): a new password replaces the one the source
+    /// <c>PATCH /sources/{id}</c> with only the changed fields (docs/workflow.md, "Rotate"): a new password replaces the one the source
     /// holds (the body of the first POST, in either shape); anything else in the body is refused.
     /// </summary>
     private async Task<IResult> PatchAsync(HttpContext http, string id)

@@ -82,7 +82,7 @@ public static partial class TelemetryExtensions
 
     /// <summary>
     /// Maps <c>GET /metrics</c> (Prometheus text format) when <c>Telemetry:PrometheusEndpoint</c> is on, behind the
-    /// dashboard's access rule (<see cref="MetricsAccess"/>), and tags every request span with this node's name.
+    /// dashboard's access rule (<see cref="OperatorAccess"/>, docs/security.md "Dashboard"), and tags every request span with this node's name.
     /// </summary>
     public static WebApplication MapPrequelTelemetry(this WebApplication app)
     {
@@ -137,19 +137,6 @@ internal sealed class NodeResourceDetector(string node) : IResourceDetector
         ["service.name"] = TelemetryExtensions.ServiceName,
         ["service.instance.id"] = node,
     });
-}
-
-/// <summary>
-/// Who may read <c>/metrics</c>: exactly whoever may open the Hangfire dashboard (CONTRACT §3 rule for
-/// <c>/hangfire</c>). One method, so a change of the dashboard rule is one line here.
-/// </summary>
-public static class MetricsAccess
-{
-    public static bool IsAllowed(HttpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return context.RequestServices.GetRequiredService<OperatorAccess>().Check(context) is OperatorAccessDecision.Allowed or OperatorAccessDecision.AllowedReadOnly;
-    }
 }
 
 /// <summary>Counts PostgreSQL commands (Npgsql's own activities) in <c>prequelbot.dependency.calls</c>/<c>.duration</c> as <c>postgres</c>.</summary>
