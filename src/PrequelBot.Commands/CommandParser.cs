@@ -17,8 +17,9 @@ public static class CommandParser
         cancel <onboarding-id>   stop an onboarding: no further step runs
         retry <onboarding-id>    re-run the failed step
         rotate <db>              new password for the reader; Prequel's source is updated (both approved)
-        disconnect <db> [--keep-replica]
-                                 undo what connect created, step by step with approvals; --keep-replica leaves the replica
+        disconnect <db> [--keep-replica | --final-snapshot]
+                                 undo what connect created, step by step with approvals; --keep-replica leaves the replica,
+                                 --final-snapshot keeps a manual DB snapshot of it first (default: none, it is a copy)
         check <db>               compare a connected database with what connect recorded (ok / drift:); changes nothing
         audit <onboarding-id>    who requested, approved and ran what, and when (UTC)
         help                     this text
@@ -111,17 +112,17 @@ public static class CommandParser
     private static ParseResult ParseDisconnect(IReadOnlyList<string> arguments)
     {
         var usage = CommandUsage.For(CommandUsage.Disconnect);
+        string[] options = [CommandUsage.KeepReplica, CommandUsage.FinalSnapshot];
         string? database = null;
         var keepReplica = false;
+        var finalSnapshot = false;
         foreach (var word in arguments)
         {
             if (word.StartsWith('-'))
             {
-                if (!string.Equals(word, CommandUsage.KeepReplica, StringComparison.OrdinalIgnoreCase))
-                {
-                    return ParseResult.Failure($"Unknown option {CommandTokenizer.Shorten(word)} for disconnect{ClosestWord.Hint(word.ToLowerInvariant(), [CommandUsage.KeepReplica])}. Usage: {usage}");
-                }
-                keepReplica = true;
+                if (string.Equals(word, CommandUsage.KeepReplica, StringComparison.OrdinalIgnoreCase)) keepReplica = true;
+                else if (string.Equals(word, CommandUsage.FinalSnapshot, StringComparison.OrdinalIgnoreCase)) finalSnapshot = true;
+                else return ParseResult.Failure($"Unknown option {CommandTokenizer.Shorten(word)} for disconnect{ClosestWord.Hint(word.ToLowerInvariant(), options)}. Usage: {usage}");
                 continue;
             }
             if (database is not null)
@@ -135,9 +136,13 @@ public static class CommandParser
             }
             database = name;
         }
+        if (keepReplica && finalSnapshot)
+        {
+            return ParseResult.Failure($"{CommandUsage.FinalSnapshot} and {CommandUsage.KeepReplica} cannot be combined: a final snapshot is taken only of a replica that is deleted. Usage: {usage}");
+        }
         return database is null
             ? ParseResult.Failure($"Missing database name. Usage: {usage}")
-            : ParseResult.Success(new DisconnectCommand(database, keepReplica));
+            : ParseResult.Success(new DisconnectCommand(database, keepReplica) { FinalSnapshot = finalSnapshot });
     }
 
     private static ParseResult ParseStatus(IReadOnlyList<string> arguments)

@@ -15,6 +15,7 @@ internal static class CommandUsage
     public const string Help = "help";
 
     public const string KeepReplica = "--keep-replica";
+    public const string FinalSnapshot = "--final-snapshot";
 
     public static readonly string[] Commands = [Connect, Plan, Status, Cancel, Retry, Rotate, Disconnect, Check, Audit, Help];
 
@@ -30,7 +31,7 @@ internal static class CommandUsage
         Cancel => "cancel <onboarding-id>",
         Retry => "retry <onboarding-id>",
         Rotate => "rotate <db>",
-        Disconnect => $"disconnect <db> [{KeepReplica}]",
+        Disconnect => $"disconnect <db> [{KeepReplica} | {FinalSnapshot}]",
         Check => "check <db>",
         Audit => "audit <onboarding-id>",
         _ => "help",

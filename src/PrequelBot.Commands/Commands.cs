@@ -21,8 +21,12 @@ public sealed record RetryCommand(string OnboardingId) : BotCommand;
 /// <summary><c>rotate &lt;db&gt;</c>: a new password for the reader of <paramref name="Database"/>; Prequel's source is updated.</summary>
 public sealed record RotateCommand(string Database) : BotCommand;
 
-/// <summary><c>disconnect &lt;db&gt; [--keep-replica]</c>: undo what <c>connect</c> created for the database alias <paramref name="Database"/>.</summary>
-public sealed record DisconnectCommand(string Database, bool KeepReplica) : BotCommand;
+/// <summary><c>disconnect &lt;db&gt; [--keep-replica | --final-snapshot]</c>: undo what <c>connect</c> created for the database alias <paramref name="Database"/>.</summary>
+public sealed record DisconnectCommand(string Database, bool KeepReplica) : BotCommand
+{
+    /// <summary><c>--final-snapshot</c>: keep a snapshot of the replica this bot created before deleting it (off by default: the replica holds only its source's data). Never together with <see cref="KeepReplica"/>.</summary>
+    public bool FinalSnapshot { get; init; }
+}
 
 /// <summary><c>check &lt;db&gt;</c>: compares what <c>connect</c> recorded for the database alias <paramref name="Database"/> with live state; changes nothing.</summary>
 public sealed record CheckCommand(string Database) : BotCommand;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace PrequelBot.Commands;
@@ -249,6 +250,28 @@ public static partial class Identifiers
             ? null
             : "must be a security group id: sg- followed by 8 or 17 hexadecimal digits, e.g. sg-0abc1234def567890";
 
+    /// <summary>The longest DB snapshot identifier AWS accepts (CreateDBSnapshot, DeleteDBInstance <c>FinalDBSnapshotIdentifier</c>).</summary>
+    public const int MaxSnapshotIdentifierLength = 255;
+
+    /// <summary>
+    /// A DB snapshot identifier as AWS accepts it: 1 to 255 letters, digits or hyphens, starting with a letter, no two
+    /// hyphens in a row, no hyphen at the end
+    /// (<see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSnapshot.html"/>). Checked in lower case.
+    /// </summary>
+    public static bool IsRdsSnapshotIdentifier(string? value) => value is not null && RdsSnapshotIdentifierPattern().IsMatch(value);
+
+    /// <summary>
+    /// The manual snapshot <c>disconnect --final-snapshot</c> keeps of <paramref name="replicaId"/> (a valid RDS instance
+    /// identifier): <c>&lt;replica&gt;-prequel-final-&lt;yyyymmddhhmm&gt;</c>, UTC, chosen once when the disconnect starts so every
+    /// re-run of the step finds the same snapshot (docs/workflow.md, "Disconnect").
+    /// </summary>
+    public static string FinalSnapshotId(string replicaId, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(replicaId);
+        var id = replicaId.ToLowerInvariant() + "-prequel-final-" + at.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
+        return IsRdsSnapshotIdentifier(id) ? id : throw new ArgumentException($"'{replicaId}' does not make a valid snapshot identifier", nameof(replicaId));
+    }
+
     /// <summary>A character as a user can read it in a one-line error: <c>';'</c> or <c>U+200B</c>.</summary>
     internal static string Describe(char c) =>
         c is > ' ' and < '\u007f' ? $"'{c}'" : $"U+{(int)c:X4}";
@@ -259,6 +282,9 @@ public static partial class Identifiers
 
     [GeneratedRegex(@"\A[a-z](?:-?[a-z0-9]){0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex RdsInstanceIdentifierPattern();
+
+    [GeneratedRegex(@"\A[a-z](?:-?[a-z0-9]){0,254}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RdsSnapshotIdentifierPattern();
 
     [GeneratedRegex(@"\Adb\.[a-z0-9]+\.[a-z0-9]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex InstanceClassPattern();

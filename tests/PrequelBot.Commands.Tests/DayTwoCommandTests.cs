@@ -16,10 +16,70 @@ public class DayTwoCommandTests
     }
 
     [Theory]
-    [InlineData("disconnect", "Missing database name. Usage: disconnect <db> [--keep-replica]")]
-    [InlineData("disconnect a b", "Unexpected argument 'b': disconnect takes one database name. Usage: disconnect <db> [--keep-replica]")]
-    [InlineData("disconnect orders-db --keep-replicas", "Unknown option --keep-replicas for disconnect (did you mean --keep-replica?). Usage: disconnect <db> [--keep-replica]")]
-    [InlineData("disconnect orders-db --replica", "Unknown option --replica for disconnect. Usage: disconnect <db> [--keep-replica]")]
+    [InlineData("disconnect orders-db", false)]
+    [InlineData("disconnect orders-db --final-snapshot", true)]
+    [InlineData("disconnect --FINAL-SNAPSHOT orders-db", true)]
+    public void Disconnect_reads_final_snapshot(string text, bool finalSnapshot)
+    {
+        var command = ParseAssert.Parses<DisconnectCommand>(text);
+
+        Assert.Equal(("orders-db", finalSnapshot, false), (command.Database, command.FinalSnapshot, command.KeepReplica));
+    }
+
+    [Theory]
+    [InlineData("disconnect orders-db --final-snapshot --keep-replica")]
+    [InlineData("disconnect --keep-replica orders-db --final-snapshot")]
+    public void Final_snapshot_with_keep_replica_is_refused_in_one_line(string text)
+    {
+        var error = ParseAssert.Fails(text);
+
+        Assert.Equal("--final-snapshot and --keep-replica cannot be combined: a final snapshot is taken only of a replica that is deleted. Usage: disconnect <db> [--keep-replica | --final-snapshot]", error);
+    }
+
+    [Theory]
+    [InlineData("connect orders-db --final-snapshot")]
+    [InlineData("plan orders-db --final-snapshot")]
+    [InlineData("rotate orders-db --final-snapshot")]
+    [InlineData("check orders-db --final-snapshot")]
+    public void Final_snapshot_belongs_to_disconnect_only(string text)
+    {
+        var error = ParseAssert.Fails(text);
+
+        Assert.Contains("--final-snapshot", error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Theory]
+    [InlineData("orders-prequel-replica", "orders-prequel-replica-prequel-final-202612021745")]
+    [InlineData("A1", "a1-prequel-final-202612021745")]
+    public void The_final_snapshot_id_is_the_replica_and_the_utc_minute_and_a_valid_snapshot_identifier(string replica, string expected)
+    {
+        var id = Identifiers.FinalSnapshotId(replica, new DateTimeOffset(2026, 12, 2, 18, 45, 59, TimeSpan.FromHours(1)));
+
+        Assert.Equal(expected, id);
+        Assert.True(Identifiers.IsRdsSnapshotIdentifier(id));
+        Assert.True(Identifiers.IsRdsSnapshotIdentifier(Identifiers.FinalSnapshotId(new string('r', Identifiers.MaxIdentifierLength), DateTimeOffset.UnixEpoch)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1snap")]
+    [InlineData("snap--1")]
+    [InlineData("snap-")]
+    [InlineData("snap_1")]
+    public void Snapshot_identifiers_follow_the_aws_rules(string id)
+    {
+        Assert.False(Identifiers.IsRdsSnapshotIdentifier(id));
+        Assert.True(Identifiers.IsRdsSnapshotIdentifier("s" + new string('1', Identifiers.MaxSnapshotIdentifierLength - 1)));
+        Assert.False(Identifiers.IsRdsSnapshotIdentifier("s" + new string('1', Identifiers.MaxSnapshotIdentifierLength)));
+    }
+
+    [Theory]
+    [InlineData("disconnect", "Missing database name. Usage: disconnect <db> [--keep-replica | --final-snapshot]")]
+    [InlineData("disconnect a b", "Unexpected argument 'b': disconnect takes one database name. Usage: disconnect <db> [--keep-replica | --final-snapshot]")]
+    [InlineData("disconnect orders-db --keep-replicas", "Unknown option --keep-replicas for disconnect (did you mean --keep-replica?). Usage: disconnect <db> [--keep-replica | --final-snapshot]")]
+    [InlineData("disconnect orders-db --final-snapshots", "Unknown option --final-snapshots for disconnect (did you mean --final-snapshot?). Usage: disconnect <db> [--keep-replica | --final-snapshot]")]
+    [InlineData("disconnect orders-db --replica", "Unknown option --replica for disconnect")]
     [InlineData("disconnect orders_db", "Invalid database name 'orders_db'")]
     public void Disconnect_with_bad_arguments_is_refused_in_one_line(string text, string error)
     {
@@ -75,7 +135,7 @@ public class DayTwoCommandTests
     [Fact]
     public void Help_lists_disconnect_and_audit()
     {
-        Assert.Contains("disconnect <db> [--keep-replica]", CommandParser.HelpText, StringComparison.Ordinal);
+        Assert.Contains("disconnect <db> [--keep-replica | --final-snapshot]", CommandParser.HelpText, StringComparison.Ordinal);
         Assert.Contains("audit <onboarding-id>", CommandParser.HelpText, StringComparison.Ordinal);
     }
 }

@@ -1,7 +1,7 @@
 namespace PrequelBot.Aws.Rds;
 
 /// <summary>
-/// The four Amazon RDS Query API (2014-10-31) calls PrequelBot makes. Requests are signed with SigV4 using
+/// The Amazon RDS Query API (2014-10-31) calls PrequelBot makes. Requests are signed with SigV4 using
 /// credentials from the AWS SDK default chain and retried by AWSSDK.Core (throttling, 5xx, clock skew).
 /// </summary>
 /// <remarks>
@@ -46,10 +46,27 @@ public interface IRdsClient
     Task<RdsDbInstance> SetPubliclyAccessibleAsync(string instanceIdentifier, bool publiclyAccessible, CancellationToken cancellationToken);
 
     /// <summary>
-    /// DeleteDBInstance with SkipFinalSnapshot=true (a read replica or Aurora reader this bot created: its data is the
-    /// source's). Returns the instance as AWS now reports it (<c>deleting</c>); null when it was already gone.
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html">DeleteDBInstance</see>
+    /// of an instance this bot created, with <c>DeleteAutomatedBackups=true</c>. Without <paramref name="finalSnapshotIdentifier"/>:
+    /// <c>SkipFinalSnapshot=true</c> (AWS requires it for a read replica, and refuses a final snapshot of an Aurora cluster
+    /// member). With it: <c>SkipFinalSnapshot=false</c> and <c>FinalDBSnapshotIdentifier</c>, valid only for a standalone
+    /// instance (docs/aws.md, "Final snapshot"). Returns the instance as AWS now reports it (<c>deleting</c>); null when it
+    /// was already gone.
     /// </summary>
-    Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken);
+    Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, string? finalSnapshotIdentifier, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSnapshot.html">CreateDBSnapshot</see>:
+    /// a manual snapshot of <paramref name="instanceIdentifier"/> (which must be <c>available</c>), tagged with <paramref name="tags"/>.
+    /// Not idempotent by itself: a second call answers <c>DBSnapshotAlreadyExists</c>.
+    /// </summary>
+    Task<RdsDbSnapshot> CreateDBSnapshotAsync(string snapshotIdentifier, string instanceIdentifier, IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSnapshots.html">DescribeDBSnapshots</see>
+    /// for one identifier. Read-only. Returns null when AWS answers <c>DBSnapshotNotFound</c>.
+    /// </summary>
+    Task<RdsDbSnapshot?> DescribeDBSnapshotAsync(string snapshotIdentifier, CancellationToken cancellationToken);
 
     /// <summary>
     /// <see href="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSubnetGroups.html">DescribeDBSubnetGroups</see>
@@ -145,6 +162,9 @@ public sealed record RdsDbInstance
         (string.Equals(source, sourceIdentifier, StringComparison.OrdinalIgnoreCase) ||
          source.EndsWith(":db:" + sourceIdentifier, StringComparison.OrdinalIgnoreCase));
 }
+
+/// <summary>What PrequelBot reads of a <c>DBSnapshot</c> element: its id, the instance it was taken of, <c>Status</c> (<c>creating</c>, <c>available</c>, …) and <c>SnapshotType</c>.</summary>
+public sealed record RdsDbSnapshot(string Identifier, string? InstanceIdentifier, string? Status, string? SnapshotType);
 
 /// <summary>What PrequelBot reads of a <c>DBSubnetGroup</c> element.</summary>
 public sealed record RdsDbSubnetGroup(string Name, string? VpcId, IReadOnlyList<string> SubnetIds);

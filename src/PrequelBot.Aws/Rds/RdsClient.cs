@@ -37,14 +37,33 @@ public sealed class RdsClient(RdsQueryClient client) : IRdsClient
         return RdsXml.ParseSingleInstance(result);
     }
 
-    public async Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken)
+    public async Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, string? finalSnapshotIdentifier, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await client.InvokeActionAsync("DeleteDBInstance", RdsQueryParameters.DeleteDBInstance(instanceIdentifier), cancellationToken).ConfigureAwait(false);
+            var result = await client.InvokeActionAsync("DeleteDBInstance", RdsQueryParameters.DeleteDBInstance(instanceIdentifier, finalSnapshotIdentifier), cancellationToken).ConfigureAwait(false);
             return RdsXml.ParseSingleInstance(result);
         }
         catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBInstanceNotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<RdsDbSnapshot> CreateDBSnapshotAsync(string snapshotIdentifier, string instanceIdentifier, IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
+    {
+        var result = await client.InvokeActionAsync("CreateDBSnapshot", RdsQueryParameters.CreateDBSnapshot(snapshotIdentifier, instanceIdentifier, tags), cancellationToken).ConfigureAwait(false);
+        return RdsXml.ParseSingleSnapshot(result);
+    }
+
+    public async Task<RdsDbSnapshot?> DescribeDBSnapshotAsync(string snapshotIdentifier, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await client.InvokeActionAsync("DescribeDBSnapshots", RdsQueryParameters.DescribeDBSnapshots(snapshotIdentifier), cancellationToken).ConfigureAwait(false);
+            return RdsXml.ParseDescribeDBSnapshots(result).FirstOrDefault(s => string.Equals(s.Identifier, snapshotIdentifier, StringComparison.OrdinalIgnoreCase));
+        }
+        catch (RdsServiceException e) when (e.ErrorCode == RdsErrorCodes.DBSnapshotNotFound)
         {
             return null;
         }
@@ -142,9 +161,21 @@ public static class RdsQueryParameters
     public static IReadOnlyList<KeyValuePair<string, string>> SetPubliclyAccessible(string instanceIdentifier, bool publiclyAccessible) =>
         [new("DBInstanceIdentifier", instanceIdentifier), new("PubliclyAccessible", publiclyAccessible ? "true" : "false"), new("ApplyImmediately", "true")];
 
-    /// <summary>DeleteDBInstance without a final snapshot, keeping no automated backups (a replica this bot made).</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> DeleteDBInstance(string instanceIdentifier) =>
-        [new("DBInstanceIdentifier", instanceIdentifier), new("SkipFinalSnapshot", "true"), new("DeleteAutomatedBackups", "true")];
+    /// <summary>
+    /// DeleteDBInstance keeping no automated backups (an instance this bot made): without <paramref name="finalSnapshotIdentifier"/>
+    /// <c>SkipFinalSnapshot=true</c>; with it <c>SkipFinalSnapshot=false</c> and <c>FinalDBSnapshotIdentifier</c>.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> DeleteDBInstance(string instanceIdentifier, string? finalSnapshotIdentifier = null) =>
+        finalSnapshotIdentifier is null
+            ? [new("DBInstanceIdentifier", instanceIdentifier), new("SkipFinalSnapshot", "true"), new("DeleteAutomatedBackups", "true")]
+            : [new("DBInstanceIdentifier", instanceIdentifier), new("SkipFinalSnapshot", "false"), new("FinalDBSnapshotIdentifier", finalSnapshotIdentifier), new("DeleteAutomatedBackups", "true")];
+
+    /// <summary>CreateDBSnapshot of one instance with model-named tags.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> CreateDBSnapshot(string snapshotIdentifier, string instanceIdentifier, IReadOnlyList<KeyValuePair<string, string>> tags) =>
+        [new("DBSnapshotIdentifier", snapshotIdentifier), new("DBInstanceIdentifier", instanceIdentifier), .. Tags(tags)];
+
+    public static IReadOnlyList<KeyValuePair<string, string>> DescribeDBSnapshots(string snapshotIdentifier) =>
+        [new("DBSnapshotIdentifier", snapshotIdentifier)];
 
     /// <summary>The whole new list (RDS replaces the instance's groups with it), then <c>ApplyImmediately=true</c>.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> SetVpcSecurityGroups(string instanceIdentifier, IReadOnlyList<string> securityGroupIds)

@@ -25,4 +25,6 @@ public static class RdsErrorCodes
     public const string InvalidDBInstanceState = "InvalidDBInstanceState";
     public const string DBClusterNotFound = "DBClusterNotFoundFault";
     public const string InvalidDBClusterState = "InvalidDBClusterStateFault";
+    public const string DBSnapshotNotFound = "DBSnapshotNotFound";
+    public const string DBSnapshotAlreadyExists = "DBSnapshotAlreadyExists";
 }

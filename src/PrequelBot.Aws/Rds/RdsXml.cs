@@ -78,6 +78,20 @@ public static class RdsXml
         };
     }
 
+    /// <summary>Every <c>DBSnapshot</c> under a <c>DescribeDBSnapshotsResult</c>.</summary>
+    public static IReadOnlyList<RdsDbSnapshot> ParseDescribeDBSnapshots(XElement result) =>
+        [.. Child(result, "DBSnapshots")?.Elements().Where(e => e.Name.LocalName == "DBSnapshot").Select(ParseSnapshot) ?? []];
+
+    /// <summary>The <c>DBSnapshot</c> of a CreateDBSnapshot result.</summary>
+    public static RdsDbSnapshot ParseSingleSnapshot(XElement result) =>
+        ParseSnapshot(Child(result, "DBSnapshot") ?? throw new FormatException("RDS answered without a DBSnapshot element"));
+
+    public static RdsDbSnapshot ParseSnapshot(XElement e) => new(
+        Text(e, "DBSnapshotIdentifier") ?? throw new FormatException("DBSnapshot without DBSnapshotIdentifier"),
+        Text(e, "DBInstanceIdentifier"),
+        Text(e, "Status"),
+        Text(e, "SnapshotType"));
+
     public static RdsDbSubnetGroup ParseSubnetGroup(XElement e) =>
         new(Text(e, "DBSubnetGroupName") ?? "", Text(e, "VpcId"), SubnetIds(e));
 

@@ -33,6 +33,11 @@ public sealed record OnboardingRequest
     public required string SourceName { get; init; }
     /// <summary><c>disconnect --keep-replica</c>: leave the replica this bot created as it is.</summary>
     public bool KeepReplica { get; init; }
+    /// <summary>
+    /// <c>disconnect --final-snapshot</c>: the manual DB snapshot <c>delete-replica</c> keeps of the recorded replica before
+    /// deleting it (<c>&lt;replica&gt;-prequel-final-&lt;yyyymmddhhmm&gt;</c>, resolved when the disconnect starts); null = none.
+    /// </summary>
+    public string? FinalSnapshotId { get; init; }
 
     /// <summary>The instance that later steps change and Prequel connects to, by id.</summary>
     public string TargetInstanceIdentifier => Replica && ReplicaId is not null ? ReplicaId : ReaderId ?? InstanceIdentifier;

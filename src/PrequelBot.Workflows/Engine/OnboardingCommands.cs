@@ -77,7 +77,14 @@ public sealed partial class OnboardingCommands(
         if (connection is null)
             return CommandReply.Error($"{known.DatabaseAlias} is not connected: no connect of it has completed (since its last disconnect), so there is nothing to disconnect.");
         var connect = connection.LastConnect.Onboarding;
-        var request = connect.Request with { Kind = OnboardingKind.Disconnect, KeepReplica = command.KeepReplica };
+        string? finalSnapshot = null;
+        if (command.FinalSnapshot)
+        {
+            if (connection.Changes.ReplicaId is not { } replica)
+                return CommandReply.Error($"{known.DatabaseAlias}: --final-snapshot has nothing to keep: PrequelBot created no replica for it (disconnect never deletes the database itself).");
+            finalSnapshot = Identifiers.FinalSnapshotId(replica, time.GetUtcNow());
+        }
+        var request = connect.Request with { Kind = OnboardingKind.Disconnect, KeepReplica = command.KeepReplica, FinalSnapshotId = finalSnapshot };
         var facts = new OnboardingFacts
         {
             Source = connect.Facts.Source,

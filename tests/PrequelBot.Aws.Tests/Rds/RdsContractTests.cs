@@ -285,6 +285,59 @@ public sealed class RdsContractTests : IDisposable
     }
 
     [Fact]
+    public async Task DeleteDBInstance_skips_the_final_snapshot_by_default_and_names_it_when_asked()
+    {
+        _listener.Respond(HttpStatusCode.OK, SingleInstanceTemplate.Replace("{0}", "DeleteDBInstance", StringComparison.Ordinal));
+        _listener.Respond(HttpStatusCode.OK, SingleInstanceTemplate.Replace("{0}", "DeleteDBInstance", StringComparison.Ordinal));
+
+        await _client.DeleteDBInstanceAsync("orders-prequel-replica", null, CancellationToken.None);
+        await _client.DeleteDBInstanceAsync("orders-prequel-replica", "orders-prequel-replica-prequel-final-202612021745", CancellationToken.None);
+
+        Assert.Equal("Action=DeleteDBInstance&DBInstanceIdentifier=orders-prequel-replica&DeleteAutomatedBackups=true&SkipFinalSnapshot=true&Version=2014-10-31", _listener.Bodies[0]);
+        Assert.Equal("Action=DeleteDBInstance&DBInstanceIdentifier=orders-prequel-replica&DeleteAutomatedBackups=true"
+            + "&FinalDBSnapshotIdentifier=orders-prequel-replica-prequel-final-202612021745&SkipFinalSnapshot=false&Version=2014-10-31", _listener.Bodies[1]);
+    }
+
+    [Fact]
+    public async Task CreateDBSnapshot_sends_the_ids_and_model_named_tags_and_reads_the_snapshot()
+    {
+        _listener.Respond(HttpStatusCode.OK, $"""
+            <CreateDBSnapshotResponse xmlns="{Namespace}"><CreateDBSnapshotResult><DBSnapshot>
+              <DBSnapshotIdentifier>orders-prequel-replica-prequel-final-202612021745</DBSnapshotIdentifier>
+              <DBInstanceIdentifier>orders-prequel-replica</DBInstanceIdentifier><Status>creating</Status><SnapshotType>manual</SnapshotType>
+            </DBSnapshot></CreateDBSnapshotResult><ResponseMetadata><RequestId>r-5</RequestId></ResponseMetadata></CreateDBSnapshotResponse>
+            """);
+
+        var snapshot = await _client.CreateDBSnapshotAsync("orders-prequel-replica-prequel-final-202612021745", "orders-prequel-replica",
+            [new("managed-by", "prequelbot"), new("prequelbot:onboarding", "ob-7k2m9q")], CancellationToken.None);
+
+        Assert.Equal("Action=CreateDBSnapshot&DBInstanceIdentifier=orders-prequel-replica&DBSnapshotIdentifier=orders-prequel-replica-prequel-final-202612021745"
+            + "&Tags.Tag.1.Key=managed-by&Tags.Tag.1.Value=prequelbot&Tags.Tag.2.Key=prequelbot%3Aonboarding&Tags.Tag.2.Value=ob-7k2m9q&Version=2014-10-31", _listener.Bodies.Single());
+        Assert.Equal(new RdsDbSnapshot("orders-prequel-replica-prequel-final-202612021745", "orders-prequel-replica", "creating", "manual"), snapshot);
+    }
+
+    [Fact]
+    public async Task DescribeDBSnapshots_sends_the_id_and_an_unknown_snapshot_is_null()
+    {
+        _listener.Respond(HttpStatusCode.OK, $"""
+            <DescribeDBSnapshotsResponse xmlns="{Namespace}"><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot>
+              <DBSnapshotIdentifier>snap-1</DBSnapshotIdentifier><DBInstanceIdentifier>orders-prequel-replica</DBInstanceIdentifier>
+              <Status>available</Status><SnapshotType>manual</SnapshotType>
+            </DBSnapshot></DBSnapshots></DescribeDBSnapshotsResult><ResponseMetadata><RequestId>r-6</RequestId></ResponseMetadata></DescribeDBSnapshotsResponse>
+            """);
+        _listener.Respond(HttpStatusCode.NotFound, """
+            <ErrorResponse><Error><Type>Sender</Type><Code>DBSnapshotNotFound</Code><Message>DBSnapshot nope not found.</Message></Error><RequestId>r-7</RequestId></ErrorResponse>
+            """);
+
+        var found = await _client.DescribeDBSnapshotAsync("snap-1", CancellationToken.None);
+        var missing = await _client.DescribeDBSnapshotAsync("nope", CancellationToken.None);
+
+        Assert.Equal("Action=DescribeDBSnapshots&DBSnapshotIdentifier=snap-1&Version=2014-10-31", _listener.Bodies[0]);
+        Assert.Equal(("available", "orders-prequel-replica"), (found!.Status, found.InstanceIdentifier));
+        Assert.Null(missing);
+    }
+
+    [Fact]
     public async Task Unknown_instance_is_null_not_an_error()
     {
         _listener.Respond(HttpStatusCode.NotFound, NotFoundError);

@@ -1,3 +1,4 @@
+using PrequelBot.Commands;
 using Amazon.EC2.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 using PrequelBot.Aws.Steps.Disconnect;
@@ -205,6 +206,46 @@ public sealed class DisconnectStepsOnMotoTests(MotoFixture moto) : IClassFixture
         Assert.Equal(source!.SecurityGroupIds, after!.SecurityGroupIds);
         Assert.Equal(source.PubliclyAccessible, after.PubliclyAccessible);
     }
+
+    [Fact]
+    public async Task Final_snapshot_of_a_read_replica_is_a_manual_snapshot_that_is_available_before_the_replica_is_deleted()
+    {
+        var db = await _steps.SeedAsync(customAcl: []);
+        var facts = new OnboardingFacts();
+        Assert.Equal(StepOutcome.Done, (await _steps.Discover.ApplyAsync(AwsStepsHarness.Context(StepNames.Discover, db.InstanceId, facts, replica: true), TestContext.Current)).Outcome);
+        await AwsStepsHarness.RunAsync([_steps.CreateReplica], step => AwsStepsHarness.Context(step, db.InstanceId, facts, replica: true));
+        var replica = db.InstanceId + "-prequel-replica";
+        var snapshot = Identifiers.FinalSnapshotId(replica, new DateTimeOffset(2026, 12, 2, 17, 45, 0, TimeSpan.Zero));
+        var delete = ClosingSteps[3];
+        StepContext Context() => FinalSnapshot(AwsStepsHarness.Context(delete.StepName, db.InstanceId, facts, replica: true), snapshot);
+
+        var plan = await delete.PlanAsync(Context(), TestContext.Current);
+        var result = await delete.ApplyAsync(Context(), TestContext.Current);
+
+        Assert.Equal(replica + "-prequel-final-202612021745", snapshot);
+        Assert.Equal(2, plan.Changes.Count);
+        Assert.StartsWith($"take manual DB snapshot {snapshot} of read replica {replica} (CreateDBSnapshot; AWS takes no final snapshot when it deletes a read replica)", plan.Changes[0], StringComparison.Ordinal);
+        Assert.StartsWith($"then delete read replica {replica} (DeleteDBInstance, SkipFinalSnapshot", plan.Changes[1], StringComparison.Ordinal);
+        // moto lists a new snapshot as available at once, so one Apply takes it and deletes the replica.
+        Assert.Equal(StepOutcome.Done, result.Outcome);
+        Assert.Equal($"{replica} is deleted; snapshot {snapshot} is kept (available)", result.Message);
+        var kept = await moto.Rds.DescribeDBSnapshotAsync(snapshot, TestContext.Current);
+        Assert.Equal((replica, "available", "manual"), (kept!.InstanceIdentifier, kept.Status, kept.SnapshotType));
+        Assert.Null(await moto.Rds.DescribeDBInstanceAsync(replica, TestContext.Current));
+        // A re-run (after a crash) finds the replica gone and names the same snapshot; it takes no second one.
+        Assert.False((await delete.PlanAsync(Context(), TestContext.Current)).HasChanges);
+        Assert.Equal(result.Message, (await delete.ApplyAsync(Context(), TestContext.Current)).Message);
+        Assert.NotNull(await moto.Rds.DescribeDBInstanceAsync(db.InstanceId, TestContext.Current));
+    }
+
+    private static StepContext FinalSnapshot(StepContext context, string snapshotId) => new()
+    {
+        OnboardingId = context.OnboardingId,
+        StepName = context.StepName,
+        Request = context.Request with { FinalSnapshotId = snapshotId },
+        Facts = context.Facts,
+        StartedAt = context.StartedAt,
+    };
 
     private static StepContext KeepReplica(StepContext context) => new()
     {

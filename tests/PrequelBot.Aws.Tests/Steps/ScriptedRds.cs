@@ -14,7 +14,9 @@ public sealed class ScriptedRds(params RdsDbInstance?[] answers) : IRdsClient
     public Task<RdsDbInstance> CreateDBInstanceReadReplicaAsync(CreateReadReplicaRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbInstance> MakePubliclyAccessibleAsync(string instanceIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbInstance> SetPubliclyAccessibleAsync(string instanceIdentifier, bool publiclyAccessible, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbInstance?> DeleteDBInstanceAsync(string instanceIdentifier, string? finalSnapshotIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbSnapshot> CreateDBSnapshotAsync(string snapshotIdentifier, string instanceIdentifier, IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<RdsDbSnapshot?> DescribeDBSnapshotAsync(string snapshotIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbInstance> SetVpcSecurityGroupsAsync(string instanceIdentifier, IReadOnlyList<string> securityGroupIds, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbSubnetGroup?> DescribeDBSubnetGroupAsync(string subnetGroupName, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<RdsDbCluster?> DescribeDBClusterAsync(string clusterIdentifier, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -22,4 +22,7 @@ internal static partial class DisconnectLog
 
     [LoggerMessage(EventId = 4106, Level = LogLevel.Information, Message = "Deleting instance {Instance} for {OnboardingId}")]
     public static partial void InstanceDeleting(ILogger logger, string instance, string onboardingId);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Information, Message = "Taking snapshot {Snapshot} of {Instance} for {OnboardingId}")]
+    public static partial void SnapshotStarted(ILogger logger, string snapshot, string instance, string onboardingId);
 }
