@@ -121,7 +121,7 @@ public sealed partial class SlackWorkspace(FakeSlackApi api) : IDisposable
     }
 
     // The card's title names its kind: "Onboarding" for connect, "Disconnect" for disconnect.
-    [GeneratedRegex(@"^(?:Onboarding|Disconnect) (?<id>ob-[a-z0-9]+) of \S+: (?<state>[a-z-]+) ")]
+    [GeneratedRegex(@"^(?:Onboarding|Disconnect|Rotate) (?<id>ob-[a-z0-9]+) of \S+: (?<state>[a-z-]+) ")]
     private static partial Regex CardHead();
 
     [GeneratedRegex(@"^Approval needed for (?<step>[a-z-]+) of (?<id>ob-[a-z0-9]+) ")]
