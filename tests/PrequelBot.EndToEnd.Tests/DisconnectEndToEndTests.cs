@@ -23,7 +23,10 @@ public sealed class DisconnectEndToEndTests : IAsyncLifetime
     public async Task DisposeAsync() => await _world.DisposeAsync();
 
     /// <summary>The VPC's groups and rules, the seeded ACL's entries, the instance's group list and public flag.</summary>
-    private async Task<string> AwsSnapshotAsync()
+    private Task<string> AwsSnapshotAsync() => AwsSnapshotAsync(_world);
+
+    /// <inheritdoc cref="AwsSnapshotAsync()"/>
+    internal static async Task<string> AwsSnapshotAsync(EndToEndWorld _world)
     {
         var groups = (await _world.Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { Filters = [new Filter("vpc-id", [_world.Aws.VpcId])] })).SecurityGroups ?? [];
         var lines = groups.OrderBy(g => g.GroupId, StringComparer.Ordinal).Select(g => $"group {g.GroupId} {g.GroupName}: " + string.Join(",",
@@ -36,7 +39,7 @@ public sealed class DisconnectEndToEndTests : IAsyncLifetime
         return string.Join('\n', lines);
     }
 
-    private async Task<long> RolesNamedAsync(string name)
+    internal static async Task<long> RolesNamedAsync(EndToEndWorld _world, string name)
     {
         await using var admin = NpgsqlDataSource.Create(_world.SourceConnectionString);
         await using var command = admin.CreateCommand("SELECT count(*) FROM pg_roles WHERE rolname = $1");
@@ -60,7 +63,7 @@ public sealed class DisconnectEndToEndTests : IAsyncLifetime
         await _onboarding.ApproveUntilCompletedAsync(_world.SlackChannel, host, connect);
         Assert.NotEqual(before, await AwsSnapshotAsync());
         Assert.Single(_world.Prequel.Sources);
-        Assert.Equal(1, await RolesNamedAsync(_world.User));
+        Assert.Equal(1, await RolesNamedAsync(_world, _world.User));
 
         await _world.SlackChannel.CommandAsync(host, $"disconnect {EndToEndWorld.Alias}");
         var disconnect = await _world.Slack.WaitForOnboardingIdAsync(EndToEndWorld.Patience, connect);
@@ -68,7 +71,7 @@ public sealed class DisconnectEndToEndTests : IAsyncLifetime
 
         Assert.Equal(before, await AwsSnapshotAsync());
         Assert.Contains($"in tcp:5432-5432:{EndToEndWorld.Ip1}/32:customer", before, StringComparison.Ordinal);
-        Assert.Equal(0, await RolesNamedAsync(_world.User));
+        Assert.Equal(0, await RolesNamedAsync(_world, _world.User));
         Assert.Empty(_world.Prequel.Sources);
         Assert.Equal(1, _world.Prequel.Deletes);
         var card = _world.SlackChannel.CardText(disconnect);
