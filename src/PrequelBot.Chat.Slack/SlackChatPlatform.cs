@@ -23,6 +23,9 @@ public sealed partial class SlackChatPlatform(SlackWebApiClient client, ILogger<
     /// <summary>The metadata event type of an approval prompt.</summary>
     public const string PromptEventType = "prequelbot_prompt";
 
+    /// <summary>The metadata event type of a notice (the drift watch's message to the channel).</summary>
+    public const string NoticeEventType = "prequelbot_notice";
+
     /// <summary>Messages per look-up page (Slack allows up to 999; it advises 200 at most).</summary>
     public const int LookupPageSize = 200;
 
@@ -59,6 +62,16 @@ public sealed partial class SlackChatPlatform(SlackWebApiClient client, ILogger<
         return new ChatMessageRef(ChatPlatforms.Slack, posted.Channel, posted.Ts);
     }
 
+    /// <summary>A notice: a top-level <c>chat.postMessage</c> to the channel (not in a thread), with notice metadata.</summary>
+    public async Task<ChatMessageRef> PostNoticeAsync(ConversationRef conversation, ChatNoticeView notice, ChatPost post, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        ArgumentNullException.ThrowIfNull(post);
+        var posted = await client.PostMessageAsync(conversation.ConversationId, SlackMessageRenderer.Notice(notice), threadTs: null, cancellationToken,
+            Metadata(NoticeEventType, post)).ConfigureAwait(false);
+        return new ChatMessageRef(ChatPlatforms.Slack, posted.Channel, posted.Ts);
+    }
+
     public Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -66,7 +79,7 @@ public sealed partial class SlackChatPlatform(SlackWebApiClient client, ILogger<
     }
 
     /// <summary>
-    /// A prompt: <c>conversations.replies</c> on the card's thread. The card: <c>conversations.history</c> of the channel
+    /// A prompt: <c>conversations.replies</c> on the card's thread. The card or a notice: <c>conversations.history</c> of the channel
     /// from <see cref="LookupClockMargin"/> before its first send. Both with <c>include_all_metadata</c>, matching the
     /// metadata's event type, onboarding id and key; the oldest match wins. A Slack error other than a rate limit
     /// (e.g. <c>missing_scope</c> on an install that predates the history scopes) answers
@@ -76,7 +89,7 @@ public sealed partial class SlackChatPlatform(SlackWebApiClient client, ILogger<
     {
         ArgumentNullException.ThrowIfNull(conversation);
         ArgumentNullException.ThrowIfNull(post);
-        var eventType = card is null ? CardEventType : PromptEventType;
+        var eventType = card is not null ? PromptEventType : post.IsNotice ? NoticeEventType : CardEventType;
         var channel = card?.ConversationId ?? conversation.ConversationId;
         var oldest = SlackTs(post.FirstAttemptAt - LookupClockMargin);
         string? cursor = null;

@@ -23,6 +23,15 @@ public static class SlackMessageRenderer
         return new SlackMessage(card.ToText(), blocks);
     }
 
+    /// <summary>A notice (the drift watch's message): its headline, then its lines, escaped, within Slack's section limit.</summary>
+    public static SlackMessage Notice(ChatNoticeView notice)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        var blocks = new JsonArray { Section(Truncate(Escape(notice.Headline), MaxSectionText)) };
+        if (notice.Lines.Count > 0) blocks.Add(Section(JoinWithin([.. notice.Lines.Select(l => "• " + Escape(l))])));
+        return new SlackMessage(Truncate(notice.ToText(), 3900), blocks);
+    }
+
     /// <summary>
     /// The approval prompt: the exact changes, the note and, while pending, buttons <c>Approve</c> (primary) and
     /// <c>Reject</c> (danger, with a confirm dialog) whose value is the approval id. Once decided: no buttons,

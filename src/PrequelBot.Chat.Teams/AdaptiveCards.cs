@@ -52,6 +52,14 @@ internal static class AdaptiveCards
         return Card(body, view.ToText());
     }
 
+    /// <summary>A notice (the drift watch's message): the headline in bold, then one text block per line.</summary>
+    public static JsonObject Notice(ChatNoticeView view)
+    {
+        var body = new JsonArray { Text(view.Headline, weight: "Bolder") };
+        foreach (var line in view.Lines) body.Add(Text(line));
+        return Card(body, view.ToText());
+    }
+
     public static JsonObject Prompt(ApprovalPromptView view)
     {
         var body = new JsonArray

@@ -47,6 +47,15 @@ internal sealed class TeamsChatPlatform(ConnectorClient connector, IOptions<Team
         return connector.UpdateAsync(data.ServiceUrl, message.ConversationId, message.MessageId, activity, cancellationToken);
     }
 
+    /// <summary>A notice: a new message activity in the conversation (not a reply), an Adaptive Card with a text fallback.</summary>
+    public async Task<ChatMessageRef> PostNoticeAsync(ConversationRef conversation, ChatNoticeView notice, ChatPost post, CancellationToken cancellationToken)
+    {
+        var data = TeamsAdapterData.Parse(conversation.AdapterData);
+        var activity = AdaptiveCards.Message(BotId(data), conversation.ConversationId, null, AdaptiveCards.Notice(notice));
+        var id = await connector.SendAsync(data.ServiceUrl, conversation.ConversationId, activity, cancellationToken).ConfigureAwait(false);
+        return new ChatMessageRef(Platform, conversation.ConversationId, id, data.ToJson());
+    }
+
     /// <summary>Always <see cref="ChatLookupOutcome.Unknown"/>: the Connector has no way to list what the bot posted.</summary>
     public Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken) =>
         Task.FromResult(ChatLookup.Unknown);

@@ -95,6 +95,18 @@ public abstract class SqlStateStore : IStateStore
             attempts INTEGER NOT NULL,
             PRIMARY KEY (onboarding_id, message_key))
         """,
+        // The drift watch's record per database (docs/workflow.md, "Drift"): due time, last findings, the notice until chat has it.
+        """
+        CREATE TABLE IF NOT EXISTS drift_checks (
+            database_key TEXT PRIMARY KEY,
+            connect_onboarding_id TEXT NOT NULL,
+            findings TEXT NOT NULL,
+            checked_at BIGINT NOT NULL,
+            due_at BIGINT NOT NULL,
+            notice TEXT NULL,
+            notice_sequence BIGINT NOT NULL,
+            notice_posted_sequence BIGINT NOT NULL)
+        """,
         """
         CREATE TABLE IF NOT EXISTS leases (
             name TEXT PRIMARY KEY,
@@ -611,6 +623,68 @@ public abstract class SqlStateStore : IStateStore
         using var command = Command(connection,
             "INSERT INTO data_protection_keys (friendly_name, xml) VALUES (@name, @xml) ON CONFLICT (friendly_name) DO NOTHING", null, ("name", friendlyName), ("xml", xml));
         command.ExecuteNonQuery();
+    }
+
+    public async Task<bool> TryClaimDriftCheckAsync(string databaseKey, DateTimeOffset now, DateTimeOffset nextDue, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, """
+            INSERT INTO drift_checks (database_key, connect_onboarding_id, findings, checked_at, due_at, notice, notice_sequence, notice_posted_sequence)
+            VALUES (@key, '', '[]', 0, @due, NULL, 0, 0)
+            ON CONFLICT (database_key) DO UPDATE SET due_at = excluded.due_at WHERE drift_checks.due_at <= @now
+            """, null, ("key", databaseKey), ("due", Ms(nextDue)), ("now", Ms(now)));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    private const string DriftColumns = "database_key, connect_onboarding_id, findings, checked_at, due_at, notice, notice_sequence, notice_posted_sequence";
+
+    private static DriftRecord ReadDrift(DbDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), StateJson.Read<List<string>>(reader.GetString(2)), FromMs(reader.GetInt64(3)),
+        reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt64(6), reader.GetInt64(7)) { DueAt = FromMs(reader.GetInt64(4)) };
+
+    public async Task<DriftRecord?> GetDriftAsync(string databaseKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"SELECT {DriftColumns} FROM drift_checks WHERE database_key = @key", null, ("key", databaseKey));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDrift(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<DriftRecord>> ListDriftAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"SELECT {DriftColumns} FROM drift_checks ORDER BY database_key");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<DriftRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) records.Add(ReadDrift(reader));
+        return records;
+    }
+
+    public async Task SaveDriftAsync(DriftRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // The due time stays as claimed; the posted sequence never moves backwards (a poster may have marked it meanwhile).
+        await using var command = Command(connection, """
+            INSERT INTO drift_checks (database_key, connect_onboarding_id, findings, checked_at, due_at, notice, notice_sequence, notice_posted_sequence)
+            VALUES (@key, @connect, @findings, @checked, @due, @notice, @sequence, @posted)
+            ON CONFLICT (database_key) DO UPDATE SET connect_onboarding_id = excluded.connect_onboarding_id, findings = excluded.findings,
+                checked_at = excluded.checked_at, notice = excluded.notice, notice_sequence = excluded.notice_sequence,
+                notice_posted_sequence = CASE WHEN drift_checks.notice_posted_sequence > excluded.notice_posted_sequence
+                    THEN drift_checks.notice_posted_sequence ELSE excluded.notice_posted_sequence END
+            """, null, ("key", record.DatabaseKey), ("connect", record.ConnectOnboardingId), ("findings", StateJson.Write(record.Findings)),
+            ("checked", Ms(record.CheckedAt)), ("due", Ms(record.DueAt ?? record.CheckedAt)), ("notice", record.Notice),
+            ("sequence", record.NoticeSequence), ("posted", record.NoticePostedSequence));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task MarkDriftNoticePostedAsync(string databaseKey, long noticeSequence, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection,
+            "UPDATE drift_checks SET notice_posted_sequence = @sequence WHERE database_key = @key AND notice_posted_sequence < @sequence", null,
+            ("key", databaseKey), ("sequence", noticeSequence));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Drops every lease: only safe when this process is the only node (SQLite), at start-up.</summary>

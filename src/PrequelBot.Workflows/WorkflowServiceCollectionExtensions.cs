@@ -13,8 +13,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class WorkflowServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the onboarding workflow: options (Approvals, Databases, Workflow), the command handler, approvals, the
-    /// step runner, the chat outbox, the reconciler and the Hangfire jobs. Needs an <see cref="IStateStore"/>, an
+    /// Registers the onboarding workflow: options (Approvals, Databases, Workflow, Drift), the command handler, approvals, the
+    /// step runner, the chat outbox, the reconciler, the drift watch and the Hangfire jobs (with the recurring drift sweep). Needs an <see cref="IStateStore"/>, an
     /// <see cref="ISecretStore"/> and Hangfire's <c>IBackgroundJobClient</c> (AddPrequelStorage), and one step handler
     /// per catalogue step (checked at start-up). Safe to call twice.
     /// </summary>
@@ -33,6 +33,8 @@ public static class WorkflowServiceCollectionExtensions
                     options.Entries[entry.Key] = entry.Get<DatabaseOptions>() ?? new DatabaseOptions();
             })
             .ValidateOnStart();
+        services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DriftOptions>, DriftOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApprovalOptions>, ApprovalOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabasesOptions>, DatabasesOptionsValidator>());
@@ -41,6 +43,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<IOnboardingStore>(sp => sp.GetRequiredService<IStateStore>());
         services.TryAddSingleton<IChatMessageStore>(sp => sp.GetRequiredService<IStateStore>());
         services.TryAddSingleton<ILeaseStore>(sp => sp.GetRequiredService<IStateStore>());
+        services.TryAddSingleton<IDriftStore>(sp => sp.GetRequiredService<IStateStore>());
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ApprovalPolicy>();
@@ -54,12 +57,16 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<PlanPreview>();
         services.TryAddSingleton<ChatOutbox>();
         services.TryAddSingleton<Reconciler>();
+        services.TryAddSingleton<DriftWatch>();
+        services.TryAddSingleton<DriftNotices>();
         services.TryAddSingleton<IWorkScheduler, HangfireWorkScheduler>();
         services.TryAddSingleton<IChatCommandHandler, OnboardingCommands>();
         services.TryAddSingleton<IApprovalDecider, ApprovalService>();
         services.TryAddSingleton<PrequelBot.Workflows.Telemetry.OnboardingGauge>();
         services.TryAddTransient<StepJob>();
         services.TryAddTransient<ChatSyncJob>();
+        services.TryAddTransient<DriftJob>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DriftSchedule>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StepHandlerCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReconcilerService>());
         return services;

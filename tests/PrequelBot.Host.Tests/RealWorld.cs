@@ -228,6 +228,12 @@ public sealed class CapturingChatPlatform(RecordingChatPlatform inner) : IChatPl
         return inner.PostPromptAsync(conversation, card, prompt, post, cancellationToken);
     }
 
+    public Task<ChatMessageRef> PostNoticeAsync(ConversationRef conversation, ChatNoticeView notice, ChatPost post, CancellationToken cancellationToken)
+    {
+        Capture("post-notice", notice);
+        return inner.PostNoticeAsync(conversation, notice, post, cancellationToken);
+    }
+
     public Task<ChatLookup> FindPostedAsync(ConversationRef conversation, ChatMessageRef? card, ChatPost post, CancellationToken cancellationToken) =>
         inner.FindPostedAsync(conversation, card, post, cancellationToken);
 

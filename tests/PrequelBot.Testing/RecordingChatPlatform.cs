@@ -22,7 +22,7 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
     /// <summary>What each message was posted as, by id (its outbox key and sequence: Slack's message metadata).</summary>
     public ConcurrentDictionary<string, ChatPost> Posts { get; } = new();
 
-    /// <summary>Every call in order: "post-card", "update-card", "post-prompt", "update-prompt", "find-card", "find-prompt".</summary>
+    /// <summary>Every call in order: "post-card", "update-card", "post-prompt", "update-prompt", "post-notice", "find-card", "find-prompt".</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
     /// <summary>When set, the next this-many calls throw <see cref="ChatDeliveryDelayedException"/>.</summary>
@@ -82,6 +82,16 @@ public sealed class RecordingChatPlatform(string platform = ChatPlatforms.Slack)
         Gate("post-prompt");
         return Task.FromResult(Deliver(conversation, prompt, post, card.MessageId));
     }
+
+    public Task<ChatMessageRef> PostNoticeAsync(ConversationRef conversation, ChatNoticeView notice, ChatPost post, CancellationToken cancellationToken)
+    {
+        Gate("post-notice");
+        return Task.FromResult(Deliver(conversation, notice, post, null));
+    }
+
+    /// <summary>Notices posted, oldest first.</summary>
+    public IReadOnlyList<ChatNoticeView> Notices =>
+        [.. Messages.Where(m => m.Value is ChatNoticeView).OrderBy(m => int.Parse(m.Key[1..], System.Globalization.CultureInfo.InvariantCulture)).Select(m => (ChatNoticeView)m.Value)];
 
     public Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken)
     {

@@ -94,5 +94,8 @@ public sealed class ChatOutboxLeaseTests : IDisposable
 
         public Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken) =>
             inner.UpdatePromptAsync(message, prompt, cancellationToken);
+
+        public Task<ChatMessageRef> PostNoticeAsync(ConversationRef conversation, ChatNoticeView notice, ChatPost post, CancellationToken cancellationToken) =>
+            inner.PostNoticeAsync(conversation, notice, post, cancellationToken);
     }
 }

@@ -118,3 +118,18 @@ public sealed record PlanView(string Database, string Target, IReadOnlyList<Plan
 }
 
 public sealed record PlannedStepView(string Name, IReadOnlyList<string> Changes, string? Note, string? Detail, bool NeedsApproval);
+
+/// <summary>
+/// A plain notice to a conversation, not tied to a card: the drift watch's message when what has drifted changes
+/// (docs/workflow.md, "Drift"). <see cref="Text"/> holds no secret, AWS account id or ARN.
+/// </summary>
+public sealed record ChatNoticeView(string Text)
+{
+    /// <summary>The first line.</summary>
+    public string Headline => Text.Split('\n', 2)[0];
+
+    /// <summary>The lines after the first.</summary>
+    public IReadOnlyList<string> Lines => [.. Text.Split('\n').Skip(1).Where(l => l.Length > 0)];
+
+    public string ToText() => Text;
+}

@@ -22,7 +22,13 @@ public sealed partial class ConnectionCheck(ConnectionRecords connections, IEnum
     public async Task<CheckReport?> RunAsync(string databaseAlias, CancellationToken cancellationToken)
     {
         var connection = await connections.FindAsync(databaseAlias, cancellationToken).ConfigureAwait(false);
-        if (connection is null) return null;
+        return connection is null ? null : await RunAsync(databaseAlias, connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The findings for a connection already found.</summary>
+    public async Task<CheckReport> RunAsync(string databaseAlias, Connection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         var connect = connection.LastConnect.Onboarding;
         var context = new ConnectionCheckContext(connect.Id, connect.Request, connect.Facts, connection.Changes);
         List<CheckFinding> findings = [];
@@ -34,7 +40,7 @@ public sealed partial class ConnectionCheck(ConnectionRecords connections, IEnum
             }
             catch (StepFailedException e)
             {
-                findings.Add(CheckFinding.Drift($"{check.Area} could not be checked: {e.Message}"));
+                findings.Add(CheckFinding.NotChecked(check.Area, $": {e.Message}"));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -45,7 +51,7 @@ public sealed partial class ConnectionCheck(ConnectionRecords connections, IEnum
 #pragma warning restore CA1031
             {
                 LogCheckFailed(logger, e, check.Area, databaseAlias);
-                findings.Add(CheckFinding.Drift($"{check.Area} could not be checked ({e.GetType().Name}; see the bot's log)"));
+                findings.Add(CheckFinding.NotChecked(check.Area, $" ({e.GetType().Name}; see the bot's log)"));
             }
         }
         return new CheckReport(connect.Id, findings);

@@ -3,8 +3,11 @@ using PrequelBot.Workflows.Ports;
 
 namespace PrequelBot.Workflows.Engine;
 
-/// <summary>A connected database: its latest completed <c>connect</c> and the change record of every connect since the last disconnect.</summary>
-public sealed record Connection(OnboardingAggregate LastConnect, ChangeRecord Changes);
+/// <summary>
+/// A connected database: its latest completed <c>connect</c>, the change record of every connect since the last
+/// disconnect, and the onboarding of it (any kind) that is active now, if any.
+/// </summary>
+public sealed record Connection(OnboardingAggregate LastConnect, ChangeRecord Changes, string? ActiveOnboardingId = null);
 
 /// <summary>
 /// Finds what this bot created for a database (docs/workflow.md, "The change record"): the records of its <c>connect</c>
@@ -33,6 +36,7 @@ public sealed class ConnectionRecords(IOnboardingStore store)
         var merged = new ChangeRecord();
         // Oldest first: the first connect's "previous public flag" is the one from before the bot changed anything.
         for (var i = connects.Count - 1; i >= 0; i--) merged.Merge(connects[i].Onboarding.Facts.Changes);
-        return new Connection(last, merged);
+        var active = all.FirstOrDefault(a => a.State.IsActive())?.Onboarding.Id;
+        return new Connection(last, merged, active);
     }
 }

@@ -57,6 +57,9 @@ public static class PrequelBotTelemetry
     private static readonly Histogram<double> DependencyDuration = Meter.CreateHistogram<double>(
         "prequelbot.dependency.duration", "s", "Duration of calls to an outside system, by dependency and outcome.");
 
+    private static readonly Counter<long> DriftChecks = Meter.CreateCounter<long>(
+        "prequelbot.drift.checks", "{check}", "Drift checks of connected databases, by outcome (ok or drifted).");
+
     /// <summary>Outcome tag of a dependency call.</summary>
     public const string Success = "success";
 
@@ -71,6 +74,9 @@ public static class PrequelBotTelemetry
 
     public static void RecordOutboxLag(string platform, TimeSpan lag) =>
         OutboxLag.Record(Math.Max(0, lag.TotalSeconds), new KeyValuePair<string, object?>(Tags.Platform, platform));
+
+    public static void RecordDriftCheck(bool drifted) =>
+        DriftChecks.Add(1, new KeyValuePair<string, object?>(Tags.Outcome, drifted ? "drifted" : "ok"));
 
     public static void RecordDependency(string dependency, bool success, TimeSpan elapsed)
     {

@@ -34,8 +34,8 @@ public interface IChatPlatform
     Task<ChatMessageRef> PostPromptAsync(ConversationRef conversation, ChatMessageRef card, ApprovalPromptView prompt, ChatPost post, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Looks for a message an earlier attempt of <paramref name="post"/> may have posted (the card when
-    /// <paramref name="card"/> is null, else a prompt in that card's thread). <see cref="ChatLookupOutcome.NotFound"/> only
+    /// Looks for a message an earlier attempt of <paramref name="post"/> may have posted (the card, or a notice when its key
+    /// is a <see cref="ChatPost.IsNotice"/> key, when <paramref name="card"/> is null, else a prompt in that card's thread). <see cref="ChatLookupOutcome.NotFound"/> only
     /// when the platform answered that it holds no such message; <see cref="ChatLookupOutcome.Unknown"/> when it cannot
     /// tell (Teams: the Connector cannot list a bot's activities; Slack: a missing history scope). Reads only.
     /// </summary>
@@ -49,6 +49,12 @@ public interface IChatPlatform
     /// </summary>
     bool PostedNothing(Exception exception) => exception is ChatDeliveryDelayedException;
 
+    /// <summary>
+    /// Posts a notice to the conversation, not in a thread (the drift watch's message), carrying <paramref name="post"/> as
+    /// for the card; <see cref="FindPostedAsync"/> with no card finds it by <see cref="ChatPost.Key"/>.
+    /// </summary>
+    Task<ChatMessageRef> PostNoticeAsync(ConversationRef conversation, ChatNoticeView notice, ChatPost post, CancellationToken cancellationToken);
+
     /// <summary>Replaces a prompt, e.g. to show who decided and when (buttons removed).</summary>
     Task UpdatePromptAsync(ChatMessageRef message, ApprovalPromptView prompt, CancellationToken cancellationToken);
 }
@@ -57,7 +63,14 @@ public interface IChatPlatform
 /// One message the outbox posts: the onboarding, its outbox key (<c>card</c>, <c>prompt:&lt;approval-id&gt;</c>), the
 /// outbox sequence number given to it when it was first recorded as "sending", and when that was.
 /// </summary>
-public sealed record ChatPost(string OnboardingId, string Key, long Sequence, DateTimeOffset FirstAttemptAt);
+public sealed record ChatPost(string OnboardingId, string Key, long Sequence, DateTimeOffset FirstAttemptAt)
+{
+    /// <summary>The key prefix of notices (<see cref="IChatPlatform.PostNoticeAsync"/>): <c>notice:drift:&lt;n&gt;</c>.</summary>
+    public const string NoticePrefix = "notice:";
+
+    /// <summary>True for a notice's key.</summary>
+    public bool IsNotice => Key.StartsWith(NoticePrefix, StringComparison.Ordinal);
+}
 
 /// <summary>What <see cref="IChatPlatform.FindPostedAsync"/> learnt.</summary>
 public enum ChatLookupOutcome

@@ -11,6 +11,16 @@ public sealed record CheckFinding(bool Ok, string Text)
 
     /// <summary>The line <c>check</c> answers with.</summary>
     public string Line => Ok ? $"ok {Text}" : $"drift: {Text}";
+
+    /// <summary>
+    /// What the drift watch compares between two checks (docs/workflow.md, "Drift"): the line itself, except for an area
+    /// that could not be checked, whose error text may differ from run to run.
+    /// </summary>
+    public string Key { get; init; } = Ok ? $"ok {Text}" : $"drift: {Text}";
+
+    /// <summary>A <c>drift:</c> line for an area whose check could not run; compared by area only.</summary>
+    public static CheckFinding NotChecked(string area, string reason) =>
+        new(false, $"{area} could not be checked{reason}") { Key = $"drift: {area} could not be checked" };
 }
 
 /// <summary>

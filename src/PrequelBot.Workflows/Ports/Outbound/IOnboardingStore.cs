@@ -135,7 +135,7 @@ public interface ISecretRecordStore
 /// The whole durable state, as the storage adapter implements it: SQLite (embedded, single node) and PostgreSQL (any
 /// number of nodes) share one test suite. Engine services depend on the narrow interfaces it is made of.
 /// </summary>
-public interface IStateStore : IOnboardingStore, IChatMessageStore, ILeaseStore, ISecretRecordStore
+public interface IStateStore : IOnboardingStore, IChatMessageStore, ILeaseStore, ISecretRecordStore, IDriftStore
 {
     /// <summary>Creates or upgrades the schema. Idempotent; safe when several nodes start at once.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);
