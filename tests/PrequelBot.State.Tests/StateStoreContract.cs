@@ -417,6 +417,53 @@ public abstract class StateStoreContract
         Assert.Contains("<key id=\"1\" />", store.GetDataProtectionKeys());
         Assert.DoesNotContain("<key id=\"2\" />", store.GetDataProtectionKeys());
     }
+    [Fact]
+    public async Task A_drift_check_is_claimed_once_per_due_time_and_not_before_it_is_due()
+    {
+        var store = await NewStoreAsync();
+        var db = "db" + Guid.NewGuid().ToString("N")[..8];
+
+        Assert.True(await store.TryClaimDriftCheckAsync(db, T0, T0.AddHours(1), CancellationToken.None));
+        Assert.False(await store.TryClaimDriftCheckAsync(db, T0, T0.AddHours(1), CancellationToken.None));
+        Assert.False(await store.TryClaimDriftCheckAsync(db, T0.AddMinutes(59), T0.AddHours(2), CancellationToken.None));
+        Assert.True(await store.TryClaimDriftCheckAsync(db, T0.AddHours(1), T0.AddHours(2), CancellationToken.None));
+
+        var claimed = await store.GetDriftAsync(db, CancellationToken.None);
+        Assert.Equal(T0.AddHours(2), claimed!.DueAt);
+        Assert.Equal("", claimed.ConnectOnboardingId);
+        Assert.Empty(claimed.Findings);
+        Assert.False(claimed.NoticePending);
+        Assert.Null(await store.GetDriftAsync("db-never-checked", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_drift_record_round_trips_keeps_its_due_time_and_a_posted_notice_never_becomes_pending_again()
+    {
+        var store = await NewStoreAsync();
+        var db = "db" + Guid.NewGuid().ToString("N")[..8];
+        Assert.True(await store.TryClaimDriftCheckAsync(db, T0, T0.AddDays(1), CancellationToken.None));
+
+        string[] findings = ["drift: 34.66.12.34 cannot reach TCP 5432", "drift: security group sg-1 no longer has the rule"];
+        await store.SaveDriftAsync(new DriftRecord(db, "ob-abc123", findings, T0.AddMinutes(1), "Drift on x", 1, 0) { DueAt = T0.AddDays(1) }, CancellationToken.None);
+        var saved = (await store.GetDriftAsync(db, CancellationToken.None))!;
+        Assert.Equal(("ob-abc123", string.Join("|", findings), T0.AddMinutes(1), "Drift on x", 1L, 0L, true, T0.AddDays(1)),
+            (saved.ConnectOnboardingId, string.Join("|", saved.Findings), saved.CheckedAt, saved.Notice, saved.NoticeSequence, saved.NoticePostedSequence, saved.NoticePending, saved.DueAt));
+        Assert.Contains(await store.ListDriftAsync(CancellationToken.None), r => r.DatabaseKey == db && r.NoticePending);
+
+        await store.MarkDriftNoticePostedAsync(db, 1, CancellationToken.None);
+        Assert.False((await store.GetDriftAsync(db, CancellationToken.None))!.NoticePending);
+
+        // A check that read the record before the post was marked saves its (older) posted sequence: the mark stands.
+        await store.SaveDriftAsync(new DriftRecord(db, "ob-abc123", findings, T0.AddMinutes(2), "Drift on x", 1, 0) { DueAt = T0.AddDays(1) }, CancellationToken.None);
+        var after = (await store.GetDriftAsync(db, CancellationToken.None))!;
+        Assert.Equal((1L, false, T0.AddMinutes(2)), (after.NoticePostedSequence, after.NoticePending, after.CheckedAt));
+
+        // An older mark never undoes a newer one.
+        await store.SaveDriftAsync(new DriftRecord(db, "ob-abc123", [], T0.AddMinutes(3), "no drift", 2, 1) { DueAt = T0.AddDays(1) }, CancellationToken.None);
+        await store.MarkDriftNoticePostedAsync(db, 2, CancellationToken.None);
+        await store.MarkDriftNoticePostedAsync(db, 1, CancellationToken.None);
+        Assert.Equal(2L, (await store.GetDriftAsync(db, CancellationToken.None))!.NoticePostedSequence);
+    }
 }
 
 /// <summary>Audit events for a save, as a transition would have appended them.</summary>
@@ -427,4 +474,5 @@ internal static class AuditForTests
         aggregate.Append(e);
         return aggregate;
     }
+
 }
