@@ -24,11 +24,14 @@ public sealed class EngineFixture : IDisposable
 
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider _time;
+    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="settings">Settings over the defaults below.</param>
     /// <param name="realTime">Use the real clock (leases and heartbeats in real time) instead of <see cref="Clock"/>.</param>
-    public EngineFixture(Dictionary<string, string?>? settings = null, bool realTime = false)
+    /// <param name="services">Extra registrations (e.g. an <c>IConnectionCheck</c>).</param>
+    public EngineFixture(Dictionary<string, string?>? settings = null, bool realTime = false, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         Directory.CreateDirectory(_directory);
         var values = new Dictionary<string, string?>
         {
@@ -73,6 +76,7 @@ public sealed class EngineFixture : IDisposable
         services.AddPrequelSecrets();
         services.ReplaceStepHandlers(World.Handlers());
         services.AddSingleton<IChatPlatform>(Chat);
+        _services?.Invoke(services);
         var provider = services.BuildServiceProvider();
         Store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
         return provider;
