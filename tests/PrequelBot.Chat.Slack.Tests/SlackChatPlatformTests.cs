@@ -84,6 +84,27 @@ public sealed class SlackChatPlatformTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_notice_is_a_top_level_channel_message_with_notice_metadata_and_is_found_again_by_its_key()
+    {
+        var post = new ChatPost("ob-test1", "notice:drift:1", 3, DateTimeOffset.UtcNow);
+        var notice = new ChatNoticeView("Drift on orders-db (connected by ob-test1):\ndrift: 34.66.12.34 cannot reach TCP 5432\nRun `check orders-db` for every line.");
+        await Platform.PostCardAsync(Channel, Card(OnboardingStates.Completed), TestPosts.Card, CancellationToken.None);
+
+        var posted = await Platform.PostNoticeAsync(Channel, notice, post, CancellationToken.None);
+        var found = await Platform.FindPostedAsync(Channel, null, post, CancellationToken.None);
+
+        var message = _slack.Messages[posted.MessageId];
+        Assert.Equal(("C0123456789", (string?)null), (message.Channel, message.ThreadTs));
+        Assert.Equal(notice.Text, message.Text);
+        Assert.Equal(SlackChatPlatform.NoticeEventType, message.Metadata!["event_type"]!.GetValue<string>());
+        Assert.Equal("notice:drift:1", message.Metadata["event_payload"]!["message_key"]!.GetValue<string>());
+        Assert.Equal("• drift: 34.66.12.34 cannot reach TCP 5432\n• Run `check orders-db` for every line.", message.Blocks![1]!["text"]!["text"]!.GetValue<string>());
+        Assert.Equal(ChatLookup.Found(posted), found);
+        // The card in the same channel is not mistaken for the notice, nor the notice for the card.
+        Assert.NotEqual(posted.MessageId, (await Platform.FindPostedAsync(Channel, null, TestPosts.Card, CancellationToken.None)).Message!.MessageId);
+    }
+
+    [Fact]
     public async Task Rate_limit_throws_ChatDeliveryDelayedException_with_slacks_retry_after()
     {
         _slack.RateLimitNext(1, retryAfterSeconds: 7);

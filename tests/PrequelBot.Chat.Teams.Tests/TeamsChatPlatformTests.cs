@@ -44,6 +44,26 @@ public sealed class TeamsChatPlatformTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_notice_is_a_new_activity_in_the_conversation_as_an_adaptive_card_with_one_text_block_per_line()
+    {
+        var notice = new PrequelBot.Workflows.Chat.ChatNoticeView("Drift on mydb (connected by ob-test1):\ndrift: 34.66.12.34 cannot reach TCP 5432");
+        var post = new ChatPost("ob-test1", "notice:drift:1", 3, DateTimeOffset.UtcNow);
+
+        var posted = await _teams.PostNoticeAsync(_conversation, notice, post, CancellationToken.None);
+
+        var call = Assert.Single(_bot.Connector.Calls);
+        Assert.Equal(("POST", $"/connector/v3/conversations/{EscapedConversation}/activities"), (call.Method, call.RawTarget));
+        var activity = _bot.Connector.Activities[posted.MessageId];
+        Assert.Equal("message", activity["type"]!.GetValue<string>());
+        var card = activity["attachments"]![0]!;
+        Assert.Equal("application/vnd.microsoft.card.adaptive", card["contentType"]!.GetValue<string>());
+        var texts = card["content"]!["body"]!.AsArray().Select(b => b!["text"]!.GetValue<string>()).ToList();
+        Assert.Equal(["Drift on mydb (connected by ob-test1):", "drift: 34.66.12.34 cannot reach TCP 5432"], texts);
+        Assert.Equal(notice.Text, card["content"]!["fallbackText"]!.GetValue<string>());
+        Assert.Equal(ChatLookupOutcome.Unknown, (await _teams.FindPostedAsync(_conversation, null, post, CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
     public async Task Card_is_posted_updated_in_place_and_prompted_in_reply()
     {
         var card = await _teams.PostCardAsync(_conversation, CardViews.Onboarding(OnboardingStates.AwaitingApproval), TestPosts.Card, CancellationToken.None);
