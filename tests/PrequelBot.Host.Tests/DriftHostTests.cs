@@ -14,7 +14,7 @@ namespace PrequelBot.Host.Tests;
 /// interval, so a six-field cron), the check jobs run, and the notice reaches chat once per change of findings.
 /// </summary>
 [Collection(HostTestGroup.Name)]
-public sealed class DriftHostTests : IAsyncLifetime
+public sealed class DriftHostTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "prequelbot-drift-" + Guid.NewGuid().ToString("N"));
 
@@ -80,6 +80,7 @@ public sealed class DriftHostTests : IAsyncLifetime
         Assert.Equal(2, chat.Notices.Count);
         Assert.Equal($"mydb: no drift any more; every check ok (connected by {id}).", chat.Notices[1].Text);
         Assert.True(baseline >= 2);
+        foreach (var notice in chat.Notices) output.WriteLine(notice.Text + "\n");
     }
 
     [Fact]
