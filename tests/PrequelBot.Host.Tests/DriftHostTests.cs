@@ -84,6 +84,27 @@ public sealed class DriftHostTests(Xunit.Abstractions.ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task On_PostgreSQL_the_recurring_sweep_is_registered_and_claims_each_database_in_the_shared_store()
+    {
+        var database = TestEnvironment.UniqueName("drift");
+        var settings = await BotHost.PostgresAsync(database);
+        try
+        {
+            settings["Drift:Interval"] = "00:00:01";
+            await using var host = new BotHost(settings, new FakeInfrastructure(), new RecordingChatPlatform(BotHost.TestPlatform));
+            using (var connection = host.Services.GetRequiredService<JobStorage>().GetConnection())
+                Assert.Contains(connection.GetRecurringJobs(), j => j.Id == DriftJob.RecurringJobId && j.Cron == "* * * * * *" && j.Queue is null or JobQueues.Rechecks);
+            var store = host.Services.GetRequiredService<IStateStore>();
+            await BotHost.EventuallyAsync(async () => await store.GetDriftAsync("mydb", CancellationToken.None) is not null,
+                "the sweep claimed mydb", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await BotHost.DropPostgresAsync(database);
+        }
+    }
+
+    [Fact]
     public async Task An_interval_of_zero_removes_the_recurring_job()
     {
         var settings = BotHost.Sqlite(_directory);

@@ -79,7 +79,8 @@ public sealed partial class DriftSchedule(IRecurringJobManager recurring, IOptio
             return Task.CompletedTask;
         }
         var cron = Cron(interval);
-        recurring.AddOrUpdate<DriftJob>(DriftJob.RecurringJobId, JobQueues.Rechecks, j => j.SweepAsync(CancellationToken.None), cron,
+        // The queue comes from the method's [Queue] attribute (works on every storage; a queue argument needs storage support).
+        recurring.AddOrUpdate<DriftJob>(DriftJob.RecurringJobId, j => j.SweepAsync(CancellationToken.None), cron,
             new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         LogOn(logger, interval, cron);
         return Task.CompletedTask;
