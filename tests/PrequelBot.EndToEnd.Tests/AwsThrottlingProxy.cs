@@ -17,6 +17,7 @@ namespace PrequelBot.EndToEnd.Tests;
 /// throttling error and not forwarded; every other request goes to moto unchanged. RDS:
 /// HTTP 400 <c>&lt;ErrorResponse&gt;&lt;Error&gt;&lt;Code&gt;Throttling&lt;/Code&gt;…</c>; EC2: HTTP 503
 /// <c>&lt;Response&gt;&lt;Errors&gt;&lt;Error&gt;&lt;Code&gt;RequestLimitExceeded&lt;/Code&gt;…</c> (aws.md §errors).
+/// With <c>every: int.MaxValue</c> it only counts (<see cref="Forwarded"/>), and <see cref="Hold"/> keeps calls waiting.
 /// </summary>
 public sealed class AwsThrottlingProxy : IAsyncDisposable
 {
@@ -27,6 +28,9 @@ public sealed class AwsThrottlingProxy : IAsyncDisposable
     private readonly HttpClient _forward = new() { Timeout = TimeSpan.FromSeconds(100) };
     private WebApplication? _app;
     private int _calls;
+    private volatile Func<string, bool>? _hold;
+    private TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private AwsThrottlingProxy(Uri moto, int every)
     {
@@ -45,6 +49,28 @@ public sealed class AwsThrottlingProxy : IAsyncDisposable
 
     /// <summary>The actions that were answered with a throttling error instead (<c>Rds:ModifyDBInstance</c>, <c>Ec2:…</c>).</summary>
     public ConcurrentQueue<string> Throttled { get; } = new();
+
+    /// <summary>
+    /// From now on, holds every call whose action (<c>Rds:DescribeDBInstances</c>, <c>Ec2:…</c>) matches
+    /// <paramref name="which"/> before forwarding it, until <see cref="ReleaseHeld"/> (or the caller hangs up, e.g. it was
+    /// killed); <see cref="Holding"/> completes when the first is held.
+    /// </summary>
+    public void Hold(Func<string, bool> which)
+    {
+        _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hold = which;
+    }
+
+    /// <summary>Completes when a call is held (after <see cref="Hold"/>).</summary>
+    public Task Holding => _holding.Task;
+
+    /// <summary>Forwards the held calls and holds no more.</summary>
+    public void ReleaseHeld()
+    {
+        _hold = null;
+        _release.TrySetResult();
+    }
 
     public static async Task<AwsThrottlingProxy> StartAsync(string motoUrl, int every)
     {
@@ -87,6 +113,20 @@ public sealed class AwsThrottlingProxy : IAsyncDisposable
             }
 
             return;
+        }
+
+        if (_hold is { } hold && hold($"{service}:{action}"))
+        {
+            var release = _release.Task;
+            _holding.TrySetResult();
+            try
+            {
+                await release.WaitAsync(context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the caller is gone
+            }
         }
 
         Forwarded.Enqueue($"{service}:{action}");

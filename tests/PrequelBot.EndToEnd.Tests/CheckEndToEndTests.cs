@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Amazon.EC2.Model;
 using Npgsql;
 using PrequelBot.Testing;
@@ -12,7 +11,7 @@ namespace PrequelBot.EndToEnd.Tests;
 /// revoked by hand is named as <c>drift:</c>; and the check itself changes nothing.
 /// </summary>
 [Collection(EndToEndGroup.Name)]
-public sealed class CheckEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class CheckEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private EndToEndWorld _world = null!;
     private OnboardingDriver _onboarding = null!;
@@ -25,19 +24,7 @@ public sealed class CheckEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
 
-    /// <summary>Sends <c>/prequel {text}</c>; returns the reply text from the acknowledgement or, when slow, from <c>response_url</c>.</summary>
-    private async Task<string> ReplyAsync(HostProcess host, string text)
-    {
-        var hook = "hooks/commands/T0E2E/1/e2e";
-        var before = _world.SlackApi.Calls.Count(c => c.Method == hook);
-        var acknowledgement = await _world.Slack.CommandAsync(host, text);
-        var reply = JsonNode.Parse(acknowledgement)?["text"]?.GetValue<string>() ?? acknowledgement;
-        if (!reply.Contains("Working on it", StringComparison.Ordinal)) return reply;
-        await Eventually.Async(() => Task.FromResult(_world.SlackApi.Calls.Count(c => c.Method == hook) > before), $"the late reply to {text}", EndToEndWorld.Patience);
-        var late = _world.SlackApi.Calls.Where(c => c.Method == hook).Skip(before).First();
-        Assert.Equal("ephemeral", late.Body["response_type"]?.GetValue<string>());
-        return late.Body["text"]?.GetValue<string>() ?? late.Body.ToJsonString();
-    }
+    private Task<string> ReplyAsync(HostProcess host, string text) => _world.Slack.ReplyAsync(host, text);
 
     private async Task<long> PublicTablesAsync()
     {
@@ -93,4 +80,51 @@ public sealed class CheckEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(1, _world.SlackChannel.CardPostCount());
         Assert.Single(_world.Prequel.Sources);
     }
+
+    [Fact]
+    public async Task Kill_9_in_the_middle_of_a_check_leaves_no_onboarding_changes_nothing_and_the_next_check_answers()
+    {
+        // Every AWS call goes through a proxy to moto that can hold calls.
+        await using var aws = await AwsThrottlingProxy.StartAsync(Environment.GetEnvironmentVariable("Aws__ServiceUrl")!, every: int.MaxValue);
+        var settings = _world.Settings(_world.Sqlite());
+        settings["Aws__ServiceUrl"] = aws.Url;
+        var host = await _world.StartHostAsync("node", settings);
+        await _world.SlackChannel.CommandAsync(host, $"connect {EndToEndWorld.Alias} --user {_world.User}");
+        var connect = await _world.SlackChannel.WaitForOnboardingIdAsync(EndToEndWorld.Patience);
+        await _onboarding.ApproveUntilCompletedAsync(_world.SlackChannel, host, connect);
+        var before = await _world.AwsSnapshotAsync();
+        var prequelWrites = (_world.Prequel.Posts, _world.Prequel.Deletes, _world.Prequel.Patches);
+        int LateReplies() => _world.SlackApi.Calls.Count(c => c.Method.StartsWith("hooks/commands/", StringComparison.Ordinal));
+        var lateReplies = LateReplies();
+
+        // The check's AWS reads are held; the host answers "Working on it" and is killed while the check waits on AWS.
+        aws.Hold(_ => true);
+        var acknowledgement = await _world.Slack.CommandAsync(host, $"check {EndToEndWorld.Alias}");
+        Assert.Contains("Working on it", acknowledgement, StringComparison.Ordinal);
+        await aws.Holding.WaitAsync(EndToEndWorld.Patience);
+        host.Kill();
+        Assert.False(host.ShutDownGracefully, $"{host.Name} shut down gracefully: the kill was not a kill -9.\n{host.Tail()}");
+        aws.ReleaseHeld();
+        Assert.Equal(lateReplies, LateReplies()); // the killed check never answered
+
+        host = await _world.StartHostAsync("node", settings);
+        var status = await _world.Slack.ReplyAsync(host, "status");
+        output.WriteLine(status);
+        Assert.Equal([connect], OnboardingIds().Matches(status).Select(m => m.Value).Distinct());
+        var again = await _world.Slack.ReplyAsync(host, $"check {EndToEndWorld.Alias}");
+        output.WriteLine(again);
+        Assert.StartsWith($"Check of {EndToEndWorld.Alias} (connect {connect}): everything is as recorded.", again, StringComparison.Ordinal);
+        Assert.All(again.Split('\n').Skip(1), line => Assert.StartsWith("ok ", line, StringComparison.Ordinal));
+
+        // Nothing changed: AWS as before, no Prequel write, no new card or prompt.
+        Assert.Equal(before, await _world.AwsSnapshotAsync());
+        Assert.Equal(prequelWrites, (_world.Prequel.Posts, _world.Prequel.Deletes, _world.Prequel.Patches));
+        Assert.Equal(1, _world.SlackChannel.CardPostCount());
+        Assert.Equal(OnboardingDriver.ApprovedSteps.Length, _world.SlackChannel.PromptPostSteps().Count);
+        Assert.Single(_world.Prequel.Sources);
+        Assert.Equal(1, (await _world.RoleAsync()).Count);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"ob-[a-z0-9]{4,12}")]
+    private static partial System.Text.RegularExpressions.Regex OnboardingIds();
 }

@@ -250,6 +250,29 @@ public sealed class EndToEndWorld : IAsyncDisposable
     public async Task<RdsDbInstance> SourceInstanceAsync() =>
         (await Moto.Rds.DescribeDBInstanceAsync(Aws.InstanceId, CancellationToken.None))!;
 
+    /// <summary>The VPC's groups and rules, the seeded ACL's entries, the instance's group list and public flag, its read replicas.</summary>
+    public async Task<string> AwsSnapshotAsync()
+    {
+        var groups = (await Moto.Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { Filters = [new Filter("vpc-id", [Aws.VpcId])] })).SecurityGroups ?? [];
+        var lines = groups.OrderBy(g => g.GroupId, StringComparer.Ordinal).Select(g => $"group {g.GroupId} {g.GroupName}: " + string.Join(",",
+            (g.IpPermissions ?? []).SelectMany(p => (p.Ipv4Ranges ?? []).Select(r => $"in {p.IpProtocol}:{p.FromPort}-{p.ToPort}:{r.CidrIp}:{r.Description}"))
+            .Concat((g.IpPermissionsEgress ?? []).SelectMany(p => (p.Ipv4Ranges ?? []).Select(r => $"out {p.IpProtocol}:{p.FromPort}-{p.ToPort}:{r.CidrIp}")))
+            .Order(StringComparer.Ordinal))).ToList();
+        lines.AddRange((await AclEntriesAsync()).Select(e => $"acl {e.RuleNumber} {(e.Egress == true ? "out" : "in")} {e.RuleAction} {e.Protocol} {e.CidrBlock} {e.PortRange?.From}-{e.PortRange?.To}").Order(StringComparer.Ordinal));
+        var instance = await SourceInstanceAsync();
+        lines.Add($"instance groups {string.Join(",", instance.SecurityGroupIds)} public {instance.PubliclyAccessible}");
+        lines.AddRange((await ReplicasOfSourceAsync()).Select(r => $"replica {r.Identifier} {r.Status}").Order(StringComparer.Ordinal));
+        return string.Join('\n', lines);
+    }
+
+    public async Task<long> RolesNamedAsync(string name)
+    {
+        await using var admin = NpgsqlDataSource.Create(SourceConnectionString);
+        await using var command = admin.CreateCommand("SELECT count(*) FROM pg_roles WHERE rolname = $1");
+        command.Parameters.AddWithValue(name);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     /// <summary>The attributes of the new role on <paramref name="source"/> (default <see cref="SourceConnectionString"/>), and how many roles have its name.</summary>
     public async Task<(bool Super, bool CreateDb, bool CreateRole, bool CanLogin, int Count)> RoleAsync(string? source = null)
     {
@@ -270,7 +293,21 @@ public sealed class EndToEndWorld : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Logs in as the new role and tries to INSERT; returns the SQLSTATE (null when the insert worked).</summary>
+    /// <summary>Logs in as the new role with <paramref name="password"/>; returns the SQLSTATE of a refusal (28P01: wrong password), null when it logged in.</summary>
+    public async Task<string?> LoginRefusalAsync(string password)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionAs(password, null));
+        try
+        {
+            await connection.OpenAsync();
+            return null;
+        }
+        catch (PostgresException e)
+        {
+            return e.SqlState;
+        }
+    }
+
     /// <summary>
     /// Tries an INSERT as the reader and returns the SQLSTATE (null if it succeeded). By default it runs in the role's
     /// default transaction (read-only: 25006); <paramref name="afterLeavingReadOnly"/> first switches that default off,

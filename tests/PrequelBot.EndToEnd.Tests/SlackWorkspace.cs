@@ -38,6 +38,23 @@ public sealed partial class SlackWorkspace(FakeSlackApi api) : IDisposable
         return content;
     }
 
+    /// <summary>
+    /// Sends <c>/prequel {text}</c>; returns the reply text from the acknowledgement or, when the host answered "Working on
+    /// it", from the later <c>response_url</c> post (which must be ephemeral).
+    /// </summary>
+    public async Task<string> ReplyAsync(HostProcess host, string text)
+    {
+        const string hook = "hooks/commands/T0E2E/1/e2e";
+        var before = Api.Calls.Count(c => c.Method == hook);
+        var acknowledgement = await CommandAsync(host, text);
+        var reply = JsonNode.Parse(acknowledgement)?["text"]?.GetValue<string>() ?? acknowledgement;
+        if (!reply.Contains("Working on it", StringComparison.Ordinal)) return reply;
+        await Eventually.Async(() => Task.FromResult(Api.Calls.Count(c => c.Method == hook) > before), $"the late reply to {text}", TimeSpan.FromSeconds(60));
+        var late = Api.Calls.Where(c => c.Method == hook).Skip(before).First();
+        Assert.Equal("ephemeral", late.Body["response_type"]?.GetValue<string>());
+        return late.Body["text"]?.GetValue<string>() ?? late.Body.ToJsonString();
+    }
+
     /// <summary>Clicks Approve (or Reject) on <paramref name="prompt"/>, sent to <paramref name="host"/>.</summary>
     public async Task ClickAsync(HostProcess host, SlackPrompt prompt, bool approve = true, string user = Approver)
     {
@@ -120,7 +137,7 @@ public sealed partial class SlackWorkspace(FakeSlackApi api) : IDisposable
             : null;
     }
 
-    // The card's title names its kind: "Onboarding" for connect, "Disconnect" for disconnect.
+    // The card's title names its kind: "Onboarding" for connect, "Disconnect" for disconnect, "Rotate" for rotate.
     [GeneratedRegex(@"^(?:Onboarding|Disconnect|Rotate) (?<id>ob-[a-z0-9]+) of \S+: (?<state>[a-z-]+) ")]
     private static partial Regex CardHead();
 

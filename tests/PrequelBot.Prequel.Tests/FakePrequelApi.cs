@@ -46,9 +46,15 @@ public sealed class FakePrequelApi : IAsyncDisposable
     private int _gets;
     private int _posts;
     private int _deletes;
+    private int _patches;
     public int Gets => _gets;
     public int Posts => _posts;
+    /// <summary>Every DELETE request, also those answered 404 or with a scripted failure.</summary>
     public int Deletes => _deletes;
+    /// <summary>Every PATCH request, also those refused (<see cref="PatchedBodies"/> holds the applied ones).</summary>
+    public int Patches => _patches;
+    /// <summary>The ids whose DELETE removed a source, in order (a repeated DELETE of a removed id answers 404 and is not here).</summary>
+    public List<string> DeletedIds { get; } = [];
     /// <summary>When set, every list page answers with this next_url and has_next = true.</summary>
     public string? NextUrlOverride { get; set; }
     public Uri BaseUrl { get; private set; } = null!;
@@ -188,9 +194,9 @@ public sealed class FakePrequelApi : IAsyncDisposable
         }
         lock (Sources)
         {
-            return Sources.RemoveAll(s => s.Id == id) == 0
-                ? Error(404, $"Source {id} not found")
-                : Results.Json(new { status = "success", data = new { source = new { id } }, message = (string?)null });
+            if (Sources.RemoveAll(s => s.Id == id) == 0) return Error(404, $"Source {id} not found");
+            DeletedIds.Add(id);
+            return Results.Json(new { status = "success", data = new { source = new { id } }, message = (string?)null });
         }
     }
 
@@ -200,6 +206,7 @@ public sealed class FakePrequelApi : IAsyncDisposable
     /// </summary>
     private async Task<IResult> PatchAsync(HttpContext http, string id)
     {
+        Interlocked.Increment(ref _patches);
         if (Check(http, "PATCH") is { } failure)
         {
             return failure;
@@ -221,6 +228,16 @@ public sealed class FakePrequelApi : IAsyncDisposable
             if (stored?["postgres"]?["password_auth"] is JsonObject auth) auth["password"] = password;
             else if (stored is JsonObject flat && flat.ContainsKey("password")) flat["password"] = password;
             return Results.Json(new { status = "success", data = new { source = new { id, name = source.Name } }, message = (string?)null });
+        }
+    }
+
+    /// <summary>The password of the <paramref name="index"/>-th applied PATCH, in either shape.</summary>
+    public string? PatchedPassword(int index = 0)
+    {
+        lock (Sources)
+        {
+            var body = PatchedBodies[index].Body;
+            return (body["source"]?["postgres"]?["password_auth"]?["password"] ?? body["source"]?["password"])?.GetValue<string>();
         }
     }
 
