@@ -102,6 +102,7 @@ internal static class KillBench
             settings["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss.fff ";
         }
         settings["Storage:ConnectionString"] = await BenchPostgres.CreateAsync(database);
+        await SharedEffects.CreateTableAsync(settings["Storage:ConnectionString"]!);
         var file = Path.Combine(Path.GetTempPath(), database + ".json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(settings));
         var log = new ApplyLog();
@@ -123,6 +124,7 @@ internal static class KillBench
             Phase("connect mydb (via A)");
             await slack.CommandAsync(client, "connect mydb");
             var clicked = new HashSet<string>();
+            var clicks = new List<(string Id, string Step, long At)>();
             var onboardingId = "";
             var killedAt = 0L;
             var deadline = DateTime.UtcNow.AddSeconds(300);
@@ -134,7 +136,9 @@ internal static class KillBench
                 {
                     onboardingId = prompt.OnboardingId;
                     Phase($"prompt for {prompt.Step} appeared; clicked");
+                    var clickedAt = Stopwatch.GetTimestamp();
                     await slack.ApproveAsync(client, prompt);
+                    clicks.Add((prompt.OnboardingId, prompt.Step, clickedAt));
                 }
                 if (kill && killedAt == 0 && log.Attempts(onboardingId, slowStep) >= 1)
                 {
@@ -159,6 +163,11 @@ internal static class KillBench
                 takeover = Stats.Ms(killedAt, again);
                 phases.Add(string.Create(CultureInfo.InvariantCulture, $"  {slowStep} taken over {takeover:0} ms after the kill (lease lapse + reconciler wake + job pick-up)"));
             }
+            // Click → that step's first Apply (on whichever node ran it), the killed step excluded when killed.
+            var clickToRun = clicks.Where(c => !(kill && c.Step == slowStep))
+                .Select(c => snapshot.Where(a => a.Step == c.Step && a.At >= c.At).Select(a => a.At).DefaultIfEmpty().Min() is var at && at > 0 ? Stats.Ms(c.At, at) : double.NaN)
+                .Where(ms => !double.IsNaN(ms)).ToList();
+            phases.Add("  click → step running: " + Stats.Summary(clickToRun) + " (" + string.Join(", ", clickToRun.Select(ms => ms.ToString("0", CultureInfo.InvariantCulture))) + " ms)");
             var duplicates = snapshot.Where(a => a.Step != slowStep && a.Step != "wait-replica").GroupBy(a => a.Step).Count(g => g.Count() > 1);
             return new Outcome(completed, Stats.Ms(origin, Stopwatch.GetTimestamp()), takeover, duplicates, string.Join('\n', phases));
         }
