@@ -134,11 +134,16 @@ internal static class SlackAckBench
             var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
             foreach (var arg in new[] { typeof(SlackAckBench).Assembly.Location, "--client", target.ToString(), "--count", $"{count}", "--warmup", $"{warmup}", "--clients", $"{clients}", "--max-seconds", $"{(int)limit.TotalSeconds}", "--rate", $"{rate}" })
                 start.ArgumentList.Add(arg);
+            // The server's CPU per request: unlike req/s, barely moved by the machine's other work (warm-up included).
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             using var client = Process.Start(start)!;
             using var stop = new CancellationTokenSource(limit + TimeSpan.FromSeconds(30));
             try
             {
                 await client.WaitForExitAsync(stop.Token);
+                var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"server CPU: {used.TotalSeconds:0.00} s for {warmup + count} requests = {used.TotalMicroseconds / (warmup + count):0.0} µs/request (warm-up included)"));
             }
             catch (OperationCanceledException)
             {

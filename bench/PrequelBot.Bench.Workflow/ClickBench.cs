@@ -63,6 +63,7 @@ internal static class ClickBench
             var database = "bench_click_" + Guid.NewGuid().ToString("N")[..8];
             settings["Storage:Provider"] = "Postgres";
             settings["Storage:ConnectionString"] = await BenchPostgres.CreateAsync(database);
+            await SharedEffects.CreateTableAsync(settings["Storage:ConnectionString"]!);
             var file = Path.Combine(Path.GetTempPath(), database + ".json");
             await File.WriteAllTextAsync(file, JsonSerializer.Serialize(settings));
             NodeProcess? a = null, b = null;
@@ -257,7 +258,10 @@ internal sealed class NodeProcess : IAsyncDisposable
         var world = new FakeInfrastructure();
         if (args.Get("--slow-step") is { } slowStep) world.ApplyDurations[slowStep] = TimeSpan.FromMilliseconds(args.Int("--slow-ms", 4000));
         var noApprovals = args.Has("--no-approvals");
-        var (factory, address) = InProcessHost.Start(settings, world.Handlers().Select(h => new TimedHandler(h, log, name)), services =>
+        // Both node processes share one fake world through the run's PostgreSQL database (see SharedEffects).
+        var shared = settings.GetValueOrDefault("Storage:Provider") == "Postgres" ? new SharedEffects(settings["Storage:ConnectionString"]!) : null;
+        var handlers = world.Handlers().Select(h => shared is null ? h : shared.Wrap(h, world)).Select(h => new TimedHandler(h, log, name));
+        var (factory, address) = InProcessHost.Start(settings, handlers, services =>
         {
             if (!noApprovals) return;
             // A web-only node for the cross-process measurement: drop the first Hangfire server (the approvals one,

@@ -20,13 +20,16 @@ internal static class KillBench
         var slowMs = args.Int("--slow-ms", 4000);
         var killAfterMs = args.Int("--kill-after-ms", 2000);
         var rounds = args.Int("--rounds", 1);
+        // Warm-up onboardings run to completion on the same host(s) before the timed one: the timed run then measures a
+        // node that has served before (JIT, first connections), not a freshly started process. 0 = cold, as before.
+        var warmups = args.Int("--warmup", 1);
         var rows = new List<string>();
         var ok = true;
         for (var round = 1; round <= rounds; round++)
         {
-            var sqlite = await OneSqliteRunAsync(slowStep, slowMs);
-            var baseline = await OneRunAsync(kill: false, slowStep, slowMs, killAfterMs);
-            var killed = await OneRunAsync(kill: true, slowStep, slowMs, killAfterMs);
+            var sqlite = await OneSqliteRunAsync(slowStep, slowMs, warmups);
+            var baseline = await OneRunAsync(kill: false, slowStep, slowMs, killAfterMs, warmups);
+            var killed = await OneRunAsync(kill: true, slowStep, slowMs, killAfterMs, warmups);
             ok &= baseline.Completed && killed.Completed && killed.DuplicateApplies == 0;
             rows.Add(string.Create(CultureInfo.InvariantCulture,
                 $"| {round} | {sqlite / 1000:0.00} s | {baseline.TotalMs / 1000:0.00} s ({baseline.TotalMs / sqlite:0.00}×) | {killed.TotalMs / 1000:0.00} s | **{(killed.TotalMs - baseline.TotalMs) / 1000:+0.00;-0.00} s** | {killed.KillToTakeoverMs / 1000:0.00} s | {killed.DuplicateApplies} |"));
@@ -35,7 +38,7 @@ internal static class KillBench
             Console.WriteLine($"round {round} with kill, phases:\n{killed.Phases}");
         }
         Console.WriteLine();
-        Console.WriteLine($"Losing a node mid-step: slow step {slowStep} ({slowMs} ms), kill {killAfterMs} ms into it; load average {Stats.LoadAverage()}");
+        Console.WriteLine($"Losing a node mid-step: slow step {slowStep} ({slowMs} ms), kill {killAfterMs} ms into it, {warmups} warm-up onboarding(s) first; load average {Stats.LoadAverage()}");
         Console.WriteLine("| round | one SQLite node | two PostgreSQL nodes, no kill (× SQLite) | with kill | cost of the kill | kill → step taken over | steps other than the killed one applied twice |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine(row);
@@ -43,11 +46,11 @@ internal static class KillBench
     }
 
     /// <summary>The same onboarding on one SQLite + Hangfire.InMemory host in this process: the single-node reference.</summary>
-    private static async Task<double> OneSqliteRunAsync(string slowStep, int slowMs)
+    private static async Task<double> OneSqliteRunAsync(string slowStep, int slowMs, int warmups)
     {
         await using var slack = await BenchSlack.StartAsync();
         var settings = InProcessHost.BaseSettings(slack);
-        InProcessHost.AddDatabases(settings, ["mydb"]);
+        InProcessHost.AddDatabases(settings, ["mydb", .. WarmupAliases(warmups)]);
         var directory = Path.Combine(Path.GetTempPath(), "prequelbot-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var file = Path.Combine(directory, "state.db");
@@ -59,6 +62,7 @@ internal static class KillBench
         try
         {
             using var http = new HttpClient { BaseAddress = address };
+            foreach (var alias in WarmupAliases(warmups)) await WarmUpAsync(slack, [http], alias, () => SqliteStatesAsync(file));
             var origin = Stopwatch.GetTimestamp();
             await slack.CommandAsync(http, "connect mydb");
             var clicked = new HashSet<string>();
@@ -69,10 +73,10 @@ internal static class KillBench
                 {
                     await connection.OpenAsync();
                     await using var command = connection.CreateCommand();
-                    command.CommandText = "SELECT state FROM onboardings LIMIT 1";
+                    command.CommandText = "SELECT state FROM onboardings WHERE database_key = 'mydb'";
                     if (await command.ExecuteScalarAsync() as string == "completed") return Stats.Ms(origin, Stopwatch.GetTimestamp());
                 }
-                foreach (var prompt in slack.PendingPrompts().Where(p => clicked.Add(p.Step))) await slack.ApproveAsync(http, prompt);
+                foreach (var prompt in slack.PendingPrompts().Where(p => clicked.Add(p.Ts))) await slack.ApproveAsync(http, prompt);
                 await Task.Delay(20);
             }
             throw new TimeoutException("the SQLite run did not complete within 120 s");
@@ -87,11 +91,11 @@ internal static class KillBench
 
     private sealed record Outcome(bool Completed, double TotalMs, double KillToTakeoverMs, int DuplicateApplies, string Phases);
 
-    private static async Task<Outcome> OneRunAsync(bool kill, string slowStep, int slowMs, int killAfterMs)
+    private static async Task<Outcome> OneRunAsync(bool kill, string slowStep, int slowMs, int killAfterMs, int warmups)
     {
         await using var slack = await BenchSlack.StartAsync();
         var settings = InProcessHost.BaseSettings(slack);
-        InProcessHost.AddDatabases(settings, ["mydb"]);
+        InProcessHost.AddDatabases(settings, ["mydb", .. WarmupAliases(warmups)]);
         var database = "bench_kill_" + Guid.NewGuid().ToString("N")[..8];
         settings["Storage:Provider"] = "Postgres";
         if (Environment.GetEnvironmentVariable("KILLBENCH_LOGS") is { Length: > 0 })
@@ -102,6 +106,7 @@ internal static class KillBench
             settings["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss.fff ";
         }
         settings["Storage:ConnectionString"] = await BenchPostgres.CreateAsync(database);
+        await SharedEffects.CreateTableAsync(settings["Storage:ConnectionString"]!);
         var file = Path.Combine(Path.GetTempPath(), database + ".json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(settings));
         var log = new ApplyLog();
@@ -119,22 +124,28 @@ internal static class KillBench
             using var http = new HttpClient { BaseAddress = nodes["A"].Address };
             using var survivorHttp = new HttpClient { BaseAddress = nodes["B"].Address };
             var client = http;
+            // Warm-up: the command and clicks alternate between the nodes; steps run on whichever node fetches them.
+            foreach (var alias in WarmupAliases(warmups)) await WarmUpAsync(slack, [http, survivorHttp], alias, () => PostgresStatesAsync(settings["Storage:ConnectionString"]!));
+            lock (applies) applies.Clear();
             origin = Stopwatch.GetTimestamp();
             Phase("connect mydb (via A)");
             await slack.CommandAsync(client, "connect mydb");
             var clicked = new HashSet<string>();
+            var clicks = new List<(string Id, string Step, long At)>();
             var onboardingId = "";
             var killedAt = 0L;
             var deadline = DateTime.UtcNow.AddSeconds(300);
             var completed = false;
             while (DateTime.UtcNow < deadline)
             {
-                if (await StateAsync(settings["Storage:ConnectionString"]!) == "completed") { completed = true; break; }
-                foreach (var prompt in slack.PendingPrompts().Where(p => clicked.Add(p.Step)))
+                if ((await PostgresStatesAsync(settings["Storage:ConnectionString"]!)).GetValueOrDefault("mydb") == "completed") { completed = true; break; }
+                foreach (var prompt in slack.PendingPrompts().Where(p => clicked.Add(p.Ts)))
                 {
                     onboardingId = prompt.OnboardingId;
                     Phase($"prompt for {prompt.Step} appeared; clicked");
+                    var clickedAt = Stopwatch.GetTimestamp();
                     await slack.ApproveAsync(client, prompt);
+                    clicks.Add((prompt.OnboardingId, prompt.Step, clickedAt));
                 }
                 if (kill && killedAt == 0 && log.Attempts(onboardingId, slowStep) >= 1)
                 {
@@ -159,6 +170,11 @@ internal static class KillBench
                 takeover = Stats.Ms(killedAt, again);
                 phases.Add(string.Create(CultureInfo.InvariantCulture, $"  {slowStep} taken over {takeover:0} ms after the kill (lease lapse + reconciler wake + job pick-up)"));
             }
+            // Click → that step's first Apply (on whichever node ran it), the killed step excluded when killed.
+            var clickToRun = clicks.Where(c => !(kill && c.Step == slowStep))
+                .Select(c => snapshot.Where(a => a.Step == c.Step && a.At >= c.At).Select(a => a.At).DefaultIfEmpty().Min() is var at && at > 0 ? Stats.Ms(c.At, at) : double.NaN)
+                .Where(ms => !double.IsNaN(ms)).ToList();
+            phases.Add("  click → step running: " + Stats.Summary(clickToRun) + " (" + string.Join(", ", clickToRun.Select(ms => ms.ToString("0", CultureInfo.InvariantCulture))) + " ms)");
             var duplicates = snapshot.Where(a => a.Step != slowStep && a.Step != "wait-replica").GroupBy(a => a.Step).Count(g => g.Count() > 1);
             return new Outcome(completed, Stats.Ms(origin, Stopwatch.GetTimestamp()), takeover, duplicates, string.Join('\n', phases));
         }
@@ -172,11 +188,45 @@ internal static class KillBench
         }
     }
 
-    private static async Task<string?> StateAsync(string connectionString)
+    private static IEnumerable<string> WarmupAliases(int warmups) => Enumerable.Range(1, warmups).Select(i => $"warm{i}");
+
+    /// <summary>Drives one onboarding of <paramref name="alias"/> to completed, clicking each prompt (through the clients in turn).</summary>
+    private static async Task WarmUpAsync(BenchSlack slack, HttpClient[] clients, string alias, Func<Task<Dictionary<string, string>>> states)
+    {
+        var turn = 0;
+        await slack.CommandAsync(clients[turn++ % clients.Length], "connect " + alias);
+        var clicked = new HashSet<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await states()).GetValueOrDefault(alias) == "completed") { Stats.Say($"warm-up onboarding of {alias} completed"); return; }
+            foreach (var prompt in slack.PendingPrompts().Where(p => p.Database == alias && clicked.Add(p.Ts)))
+                await slack.ApproveAsync(clients[turn++ % clients.Length], prompt);
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"the warm-up onboarding of {alias} did not complete within 120 s");
+    }
+
+    private static async Task<Dictionary<string, string>> PostgresStatesAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT state FROM onboardings LIMIT 1", connection);
-        return await command.ExecuteScalarAsync() as string;
+        await using var command = new NpgsqlCommand("SELECT database_key, state FROM onboardings", connection);
+        var states = new Dictionary<string, string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) states[reader.GetString(0)] = reader.GetString(1);
+        return states;
+    }
+
+    private static async Task<Dictionary<string, string>> SqliteStatesAsync(string file)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT database_key, state FROM onboardings";
+        var states = new Dictionary<string, string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) states[reader.GetString(0)] = reader.GetString(1);
+        return states;
     }
 }

@@ -56,9 +56,14 @@ internal static class SlackBlockKit
     };
 
     /// <summary>Slack's localized date token with a UTC fallback (https://api.slack.com/reference/surfaces/formatting#date-formatting).</summary>
-    public static string Date(DateTimeOffset at) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"<!date^{at.ToUnixTimeSeconds()}^{{date_short_pretty}} at {{time}}|{at.UtcDateTime:yyyy-MM-dd HH:mm} UTC>");
+    public static string Date(DateTimeOffset at)
+    {
+        // Numeric fields rather than a custom date format string: the same text, without parsing the pattern each time
+        // (status renders one per listed onboarding).
+        var utc = at.UtcDateTime;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"<!date^{at.ToUnixTimeSeconds()}^{{date_short_pretty}} at {{time}}|{utc.Year:D4}-{utc.Month:D2}-{utc.Day:D2} {utc.Hour:D2}:{utc.Minute:D2} UTC>");
+    }
 
     /// <summary>
     /// Joins bullet lines into one section text of at most <see cref="MaxSectionText"/> characters (or <paramref name="maxLines"/>

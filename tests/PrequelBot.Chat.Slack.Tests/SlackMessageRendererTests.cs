@@ -239,4 +239,26 @@ public class SlackMessageRendererTests
         Assert.Equal(50, message.Blocks.Count);
         Assert.Contains("… and ", string.Join(" ", Strings(message.Blocks[^1])), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("2026-11-23T10:15:59+00:00", "<!date^1795428959^{date_short_pretty} at {time}|2026-11-23 10:15 UTC>")]
+    [InlineData("2026-01-02T00:05:00+02:00", "<!date^1767305100^{date_short_pretty} at {time}|2026-01-01 22:05 UTC>")]
+    [InlineData("0099-03-04T05:06:07+00:00", "<!date^-59037620033^{date_short_pretty} at {time}|0099-03-04 05:06 UTC>")]
+    public void A_date_is_slacks_date_token_with_a_utc_fallback(string at, string expected)
+    {
+        var value = DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(expected, SlackBlockKit.Date(value));
+        Assert.Equal(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"<!date^{value.ToUnixTimeSeconds()}^{{date_short_pretty}} at {{time}}|{value.UtcDateTime:yyyy-MM-dd HH:mm} UTC>"), SlackBlockKit.Date(value));
+    }
+
+    [Theory]
+    [InlineData("status", true)]
+    [InlineData("  Status ob-7k2m9q", true)]
+    [InlineData("help", true)]
+    [InlineData("", true)]
+    [InlineData("statusx", false)]
+    [InlineData("connect orders-db", false)]
+    [InlineData("retry ob-7k2m9q", false)]
+    public void Only_read_only_commands_start_on_the_request_thread(string text, bool inline) =>
+        Assert.Equal(inline, SlackInboundHandler.StartsInline(text));
 }
