@@ -27,6 +27,8 @@ public sealed partial class ChatOutbox(
 
     public static string PromptKey(string approvalId) => "prompt:" + approvalId;
 
+    private readonly ChatSendRecords _sends = new(messages, time, logger);
+
     /// <summary>
     /// How long the onboarding's chat lease lasts without a renewal. A sync renews it every <see cref="LeaseHeartbeat"/>
     /// while it runs (a slow platform cannot let a second sync in); a crashed one blocks chat for at most this long on a
@@ -96,7 +98,7 @@ public sealed partial class ChatOutbox(
                 else
                 {
                     var view = card with { ReplacesEarlier = replaces };
-                    var posted = await SendAsync(platform, ob.Id, CardKey, () => platform.PostCardAsync(ob.Conversation, view, post, cancellationToken)).ConfigureAwait(false);
+                    var posted = await _sends.PostAsync(platform, post, () => platform.PostCardAsync(ob.Conversation, view, post, cancellationToken)).ConfigureAwait(false);
                     cardMessage = new StoredChatMessage(posted, Hash(view with { UpdatedAt = default }), version, replaces);
                     delivered = true;
                     await messages.SaveChatMessageAsync(onboardingId, CardKey, cardMessage, cancellationToken).ConfigureAwait(false);
@@ -123,7 +125,7 @@ public sealed partial class ChatOutbox(
                     else
                     {
                         var view = prompt with { ReplacesEarlier = replaces };
-                        var posted = await SendAsync(platform, ob.Id, key, () => platform.PostPromptAsync(ob.Conversation, cardRef, view, post, cancellationToken)).ConfigureAwait(false);
+                        var posted = await _sends.PostAsync(platform, post, () => platform.PostPromptAsync(ob.Conversation, cardRef, view, post, cancellationToken)).ConfigureAwait(false);
                         delivered = true;
                         await messages.SaveChatMessageAsync(onboardingId, key, new StoredChatMessage(posted, Hash(view), version, replaces), cancellationToken).ConfigureAwait(false);
                         continue;
@@ -158,41 +160,19 @@ public sealed partial class ChatOutbox(
     }
 
     /// <summary>
-    /// Records that <paramref name="key"/> is being sent (before the platform is called). When an earlier attempt may
-    /// have posted it (a crash or a lost answer after the call), asks the platform first: a message it finds is adopted
-    /// (saved, with no fingerprint, so the caller updates it to the current state) instead of posting again; when the
-    /// platform cannot tell, the new post says it replaces the earlier one (docs/chat-outbox.md).
+    /// Records that <paramref name="key"/> is being sent (before the platform is called). When an earlier attempt posted
+    /// it (a crash or a lost answer after the call), the message found is adopted (saved, with no fingerprint, so the
+    /// caller updates it to the current state) instead of posting again; when the platform cannot tell, the new post says
+    /// it replaces the earlier one (docs/chat-outbox.md).
     /// </summary>
     private async Task<(StoredChatMessage? Adopted, ChatPost Post, bool ReplacesEarlier)> PrepareSendAsync(
         IChatPlatform platform, Onboarding ob, string key, ChatMessageRef? card, CancellationToken cancellationToken)
     {
-        var attempt = await messages.BeginChatSendAsync(ob.Id, key, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        var post = new ChatPost(ob.Id, key, attempt.Sequence, attempt.FirstAttemptAt);
-        if (attempt.Attempt <= 1) return (null, post, false);
-
-        var lookup = await platform.FindPostedAsync(ob.Conversation, card, post, cancellationToken).ConfigureAwait(false);
-        LogLookup(logger, ob.Id, key, attempt.Attempt, lookup.Outcome);
-        if (lookup is { Outcome: ChatLookupOutcome.Found, Message: { } found })
-        {
-            var adopted = new StoredChatMessage(found, ContentHash: "", ShownVersion: 0);
-            await messages.SaveChatMessageAsync(ob.Id, key, adopted, cancellationToken).ConfigureAwait(false);
-            return (adopted, post, false);
-        }
-        return (null, post, lookup.Outcome == ChatLookupOutcome.Unknown);
-    }
-
-    /// <summary>Posts; after an answer that says nothing was posted (a refusal, a rate limit) the next attempt needs no look-up.</summary>
-    private async Task<ChatMessageRef> SendAsync(IChatPlatform platform, string onboardingId, string key, Func<Task<ChatMessageRef>> post)
-    {
-        try
-        {
-            return await post().ConfigureAwait(false);
-        }
-        catch (Exception e) when (platform.PostedNothing(e))
-        {
-            await messages.CancelChatSendAsync(onboardingId, key, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
+        var send = await _sends.BeginAsync(platform, ob.Id, ob.Conversation, key, card, cancellationToken).ConfigureAwait(false);
+        if (send.Earlier is not { } found) return (null, send.Post, send.MayShowTwice);
+        var adopted = new StoredChatMessage(found, ContentHash: "", ShownVersion: 0);
+        await messages.SaveChatMessageAsync(ob.Id, key, adopted, cancellationToken).ConfigureAwait(false);
+        return (adopted, send.Post, false);
     }
 
     /// <summary>
@@ -226,9 +206,6 @@ public sealed partial class ChatOutbox(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Onboarding {OnboardingId}: no chat adapter for platform {Platform}; card not shown")]
     private static partial void LogNoPlatform(ILogger logger, string onboardingId, string platform);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId}: {MessageKey} may have been posted before (attempt {Attempt}); look-up: {Outcome}")]
-    private static partial void LogLookup(ILogger logger, string onboardingId, string messageKey, int attempt, ChatLookupOutcome outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Onboarding {OnboardingId}: {MessageKey} already shows a newer state than version {ChatVersion}; update skipped")]
     private static partial void LogOlderSkipped(ILogger logger, string onboardingId, string messageKey, long chatVersion);

@@ -25,6 +25,8 @@ public sealed partial class DriftNotices(
 
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
 
+    private readonly ChatSendRecords _sends = new(messages, time, logger);
+
     /// <summary>Posts the pending notice of <paramref name="databaseAlias"/>, if any. Safe to run twice and concurrently.</summary>
     public async Task PostPendingAsync(string databaseAlias, CancellationToken cancellationToken)
     {
@@ -47,33 +49,14 @@ public sealed partial class DriftNotices(
             }
 
             var key = NoticeKey(record.NoticeSequence);
-            var attempt = await messages.BeginChatSendAsync(connect.Id, key, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            var post = new ChatPost(connect.Id, key, attempt.Sequence, attempt.FirstAttemptAt);
-            if (attempt.Attempt > 1)
-            {
-                var lookup = await platform.FindPostedAsync(conversation, null, post, cancellationToken).ConfigureAwait(false);
-                if (lookup is { Outcome: ChatLookupOutcome.Found, Message: { } found })
-                {
-                    LogAdopted(logger, databaseAlias, record.NoticeSequence);
-                    await messages.SaveChatMessageAsync(connect.Id, key, new StoredChatMessage(found, "notice"), cancellationToken).ConfigureAwait(false);
-                    await drift.MarkDriftNoticePostedAsync(databaseAlias, record.NoticeSequence, cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            ChatMessageRef posted;
-            try
-            {
-                posted = await platform.PostNoticeAsync(conversation, new ChatNoticeView(text), post, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (platform.PostedNothing(e))
-            {
-                await messages.CancelChatSendAsync(connect.Id, key, CancellationToken.None).ConfigureAwait(false);
-                throw; // the job's retry posts it later
-            }
-            await messages.SaveChatMessageAsync(connect.Id, key, new StoredChatMessage(posted, "notice"), cancellationToken).ConfigureAwait(false);
+            var send = await _sends.BeginAsync(platform, connect.Id, conversation, key, card: null, cancellationToken).ConfigureAwait(false);
+            // An earlier attempt's post, found again, is adopted; otherwise post (a refusal throws: the job's retry posts it later).
+            var message = send.Earlier ?? await _sends.PostAsync(platform, send.Post,
+                () => platform.PostNoticeAsync(conversation, new ChatNoticeView(text), send.Post, cancellationToken)).ConfigureAwait(false);
+            await messages.SaveChatMessageAsync(connect.Id, key, new StoredChatMessage(message, "notice"), cancellationToken).ConfigureAwait(false);
             await drift.MarkDriftNoticePostedAsync(databaseAlias, record.NoticeSequence, cancellationToken).ConfigureAwait(false);
-            LogPosted(logger, databaseAlias, record.NoticeSequence, conversation.Platform);
+            if (send.Earlier is not null) LogAdopted(logger, databaseAlias, record.NoticeSequence);
+            else LogPosted(logger, databaseAlias, record.NoticeSequence, conversation.Platform);
         }
         finally
         {

@@ -12,9 +12,6 @@ public sealed class DriftOptions
     /// off. Default one day.
     /// </summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromDays(1);
-
-    /// <summary>True when the drift watch runs.</summary>
-    public bool Enabled => Interval > TimeSpan.Zero;
 }
 
 /// <summary>Validates <c>Drift</c>.</summary>
