@@ -1,8 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PrequelBot.Chat.Slack;
 using PrequelBot.Workflows.Chat;
@@ -28,48 +28,83 @@ public static class SlackEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup("/slack").DisableAntiforgery();
-        group.MapPost("/commands", HandleCommandAsync);
-        group.MapPost("/interactions", HandleInteractionAsync);
+        // Plain request delegates: no parameter binding, result wrapping or request scope on the hottest path
+        // (bench/README.md, "Against the limit"); the services are the application's singletons.
+        var services = new Lazy<SlackServices>(() => new SlackServices(endpoints.ServiceProvider));
+        group.MapPost("/commands", context => HandleCommandAsync(context, services.Value));
+        group.MapPost("/interactions", context => HandleInteractionAsync(context, services.Value));
         return endpoints;
     }
 
-    internal static async Task<Results<Ok<JsonObject>, UnauthorizedHttpResult, BadRequest<string>, StatusCodeHttpResult>> HandleCommandAsync(
-        HttpRequest request,
-        [FromServices] SlackRequestVerifier verifier,
-        [FromServices] SlackInboundHandler handler,
-        [FromServices] ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+    /// <summary>The singletons both endpoints use, resolved once from the application's services.</summary>
+    internal sealed class SlackServices(IServiceProvider services)
     {
-        var logger = loggers.CreateLogger(typeof(SlackEndpoints).FullName!);
-        var inbound = await SlackInboundRequest.ReadAsync(request, verifier, logger, cancellationToken).ConfigureAwait(false);
-        switch (inbound.Status)
-        {
-            case SlackInboundStatus.TooLarge: return TypedResults.StatusCode(StatusCodes.Status413PayloadTooLarge);
-            case SlackInboundStatus.Unauthorized: return TypedResults.Unauthorized();
-            case SlackInboundStatus.Malformed: return TypedResults.BadRequest("Expected an application/x-www-form-urlencoded slash command.");
-        }
-
-        var answer = await handler.HandleCommandAsync(inbound.Field, cancellationToken).ConfigureAwait(false);
-        return answer.IsMalformed ? TypedResults.BadRequest(answer.Problem) : TypedResults.Ok(answer.Payload ?? []);
+        public SlackRequestVerifier Verifier { get; } = services.GetRequiredService<SlackRequestVerifier>();
+        public SlackInboundHandler Handler { get; } = services.GetRequiredService<SlackInboundHandler>();
+        public ILogger Logger { get; } = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlackEndpoints).FullName!);
     }
 
-    internal static async Task<Results<Ok, UnauthorizedHttpResult, BadRequest<string>, StatusCodeHttpResult>> HandleInteractionAsync(
-        HttpRequest request,
-        [FromServices] SlackRequestVerifier verifier,
-        [FromServices] SlackInboundHandler handler,
-        [FromServices] ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+    internal static async Task HandleCommandAsync(HttpContext context, SlackServices services)
     {
-        var logger = loggers.CreateLogger(typeof(SlackEndpoints).FullName!);
-        var inbound = await SlackInboundRequest.ReadAsync(request, verifier, logger, cancellationToken).ConfigureAwait(false);
-        switch (inbound.Status)
+        var inbound = await SlackInboundRequest.ReadAsync(context.Request, services.Verifier, services.Logger, context.RequestAborted).ConfigureAwait(false);
+        if (await RefusedAsync(context, inbound, "Expected an application/x-www-form-urlencoded slash command.").ConfigureAwait(false)) return;
+
+        var answer = await services.Handler.HandleCommandAsync(inbound.Field, context.RequestAborted).ConfigureAwait(false);
+        if (answer.IsMalformed)
         {
-            case SlackInboundStatus.TooLarge: return TypedResults.StatusCode(StatusCodes.Status413PayloadTooLarge);
-            case SlackInboundStatus.Unauthorized: return TypedResults.Unauthorized();
-            case SlackInboundStatus.Malformed: return TypedResults.BadRequest("Expected an application/x-www-form-urlencoded interaction.");
+            await BadRequestAsync(context, answer.Problem!).ConfigureAwait(false);
+            return;
         }
 
-        var answer = await handler.HandleInteractionAsync(inbound.Field("payload")).ConfigureAwait(false);
-        return answer.IsMalformed ? TypedResults.BadRequest(answer.Problem) : TypedResults.Ok();
+        var json = answer.Utf8Json ?? JsonSerializer.SerializeToUtf8Bytes(answer.Payload ?? []);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = JsonContentType;
+        context.Response.ContentLength = json.Length;
+        await context.Response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    internal static async Task HandleInteractionAsync(HttpContext context, SlackServices services)
+    {
+        var inbound = await SlackInboundRequest.ReadAsync(context.Request, services.Verifier, services.Logger, context.RequestAborted).ConfigureAwait(false);
+        if (await RefusedAsync(context, inbound, "Expected an application/x-www-form-urlencoded interaction.").ConfigureAwait(false)) return;
+
+        var answer = await services.Handler.HandleInteractionAsync(inbound.Field("payload")).ConfigureAwait(false);
+        if (answer.IsMalformed)
+        {
+            await BadRequestAsync(context, answer.Problem!).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentLength = 0;
+    }
+
+    private const string JsonContentType = "application/json; charset=utf-8";
+
+    /// <summary>413, 401 or 400 for a request that did not verify or parse; false when it did.</summary>
+    private static async Task<bool> RefusedAsync(HttpContext context, SlackInboundRequest inbound, string malformed)
+    {
+        switch (inbound.Status)
+        {
+            case SlackInboundStatus.TooLarge:
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return true;
+            case SlackInboundStatus.Unauthorized:
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return true;
+            case SlackInboundStatus.Malformed:
+                await BadRequestAsync(context, malformed).ConfigureAwait(false);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>400 with the one-line problem as a JSON string, as minimal APIs' <c>BadRequest&lt;string&gt;</c> writes it.</summary>
+    private static Task BadRequestAsync(HttpContext context, string problem)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.ContentType = JsonContentType;
+        return context.Response.WriteAsync(JsonSerializer.Serialize(problem), context.RequestAborted);
     }
 }

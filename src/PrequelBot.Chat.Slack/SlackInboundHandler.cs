@@ -16,7 +16,20 @@ public sealed record SlackAnswer(JsonObject? Payload, string? Problem = null)
 
     public bool IsMalformed => Problem is not null;
 
+    /// <summary>
+    /// <see cref="Payload"/> already serialized (UTF-8 JSON), when the answer is shared between requests; the payload
+    /// is then never changed (Socket Mode clones it into its acknowledgement).
+    /// </summary>
+    public ReadOnlyMemory<byte>? Utf8Json { get; init; }
+
     public static SlackAnswer Malformed(string problem) => new(null, problem);
+
+    /// <summary>An answer built once and served to many requests: its payload and that payload's UTF-8 JSON.</summary>
+    public static SlackAnswer Shared(JsonObject payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return new SlackAnswer(payload) { Utf8Json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(payload) };
+    }
 }
 
 /// <summary>
@@ -89,7 +102,7 @@ public sealed partial class SlackInboundHandler(
         {
             // No timer at all when the reply is already there (status, help, errors usually are).
             var quick = await reply.WaitAsync(CommandReplyWindow, clock, cancellationToken).ConfigureAwait(false);
-            return new SlackAnswer(Ephemeral(SlackMessageRenderer.Reply(quick)));
+            return Answer(quick);
         }
         catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
         {
@@ -150,6 +163,23 @@ public sealed partial class SlackInboundHandler(
 
         return SlackAnswer.Empty;
     }
+
+    /// <summary>
+    /// The acknowledgement for a reply. The command handler hands out the same <see cref="CommandReply"/> instance for
+    /// <c>status</c> while the listing it shows is unchanged (docs/architecture.md, "The status fast path"), so the
+    /// last one is kept rendered and serialized: a repeated <c>status</c> renders nothing.
+    /// </summary>
+    private SlackAnswer Answer(CommandReply reply)
+    {
+        if (Volatile.Read(ref _lastRendered) is { } last && ReferenceEquals(last.Reply, reply)) return last.Answer;
+        var answer = SlackAnswer.Shared(Ephemeral(SlackMessageRenderer.Reply(reply)));
+        Volatile.Write(ref _lastRendered, new RenderedReply(reply, answer));
+        return answer;
+    }
+
+    private RenderedReply? _lastRendered;
+
+    private sealed record RenderedReply(CommandReply Reply, SlackAnswer Answer);
 
     /// <summary>Read-only commands that only read the state store: <c>status</c>, <c>status &lt;id&gt;</c>, <c>help</c> (or nothing).</summary>
     internal static bool StartsInline(string text)

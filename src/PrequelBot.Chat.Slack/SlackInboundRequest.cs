@@ -70,14 +70,33 @@ internal sealed partial class SlackInboundRequest
         string text;
         try
         {
-            text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+            text = StrictUtf8.GetString(body);
         }
         catch (System.Text.DecoderFallbackException)
         {
             return new SlackInboundRequest(SlackInboundStatus.Malformed, null);
         }
 
-        return new SlackInboundRequest(SlackInboundStatus.Verified, QueryHelpers.ParseQuery(text));
+        return new SlackInboundRequest(SlackInboundStatus.Verified, ParseForm(text));
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// As <see cref="QueryHelpers.ParseQuery(string?)"/> (names case-insensitive, a repeated name keeps every value), into
+    /// a dictionary sized for a slash command's dozen fields.
+    /// </summary>
+    internal static Dictionary<string, StringValues> ParseForm(string text)
+    {
+        var form = new Dictionary<string, StringValues>(16, StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in new QueryStringEnumerable(text))
+        {
+            var name = pair.DecodeName().ToString();
+            var value = pair.DecodeValue().ToString();
+            form[name] = form.TryGetValue(name, out var earlier) ? StringValues.Concat(earlier, value) : new StringValues(value);
+        }
+
+        return form;
     }
 
     /// <summary>

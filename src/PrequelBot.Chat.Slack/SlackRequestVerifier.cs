@@ -52,18 +52,68 @@ public sealed class SlackRequestVerifier(IOptionsMonitor<SlackOptions> options, 
             return SlackVerification.StaleTimestamp;
         }
 
-        var expected = Encoding.ASCII.GetBytes(ComputeSignature(secret, timestamp, rawBody));
-        var actual = Encoding.ASCII.GetBytes(signature);
-        return CryptographicOperations.FixedTimeEquals(expected, actual)
-            ? SlackVerification.Valid
-            : SlackVerification.BadSignature;
+        return SignatureMatches(KeyOf(secret), timestamp, signature, rawBody) ? SlackVerification.Valid : SlackVerification.BadSignature;
     }
+
+    /// <summary>The secret's UTF-8 bytes, kept while the configured secret is the same string.</summary>
+    private byte[] KeyOf(string secret)
+    {
+        if (Volatile.Read(ref _key) is { } key && ReferenceEquals(key.Secret, secret)) return key.Bytes;
+        var bytes = Encoding.UTF8.GetBytes(secret);
+        Volatile.Write(ref _key, new SigningKey(secret, bytes));
+        return bytes;
+    }
+
+    private SigningKey? _key;
+
+    private sealed record SigningKey(string Secret, byte[] Bytes);
 
     /// <summary><c>v0=</c> + lowercase hex of HMAC-SHA256(secret, <c>v0:{timestamp}:{body}</c>).</summary>
     public static string ComputeSignature(string secret, string timestamp, ReadOnlySpan<byte> rawBody)
     {
-        byte[] message = [.. Encoding.ASCII.GetBytes($"v0:{timestamp}:"), .. rawBody];
-        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), message);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        Mac(Encoding.UTF8.GetBytes(secret), timestamp, rawBody, mac);
         return "v0=" + Convert.ToHexStringLower(mac);
+    }
+
+    /// <summary>
+    /// The header against the MAC, in constant time over the 32 bytes. The header's hex is decoded rather than the MAC
+    /// encoded: an upper-case header is refused (Slack sends lower case) by the strict check below, not by the compare.
+    /// </summary>
+    private static bool SignatureMatches(byte[] key, string timestamp, string signature, ReadOnlySpan<byte> rawBody)
+    {
+        const string prefix = "v0=";
+        if (signature.Length != prefix.Length + 2 * HMACSHA256.HashSizeInBytes || !signature.StartsWith(prefix, StringComparison.Ordinal)) return false;
+        var hex = signature.AsSpan(prefix.Length);
+        foreach (var c in hex)
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        }
+
+        Span<byte> claimed = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        if (Convert.FromHexString(hex, claimed, out _, out var written) != System.Buffers.OperationStatus.Done || written != claimed.Length) return false;
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        Mac(key, timestamp, rawBody, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, claimed);
+    }
+
+    /// <summary>HMAC-SHA256 keyed with the secret over <c>v0:{timestamp}:{body}</c> (the timestamp is ASCII digits, checked by the caller).</summary>
+    private static void Mac(ReadOnlySpan<byte> key, string timestamp, ReadOnlySpan<byte> rawBody, Span<byte> destination)
+    {
+        var length = 3 + timestamp.Length + 1 + rawBody.Length;
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var message = rented.AsSpan(0, length);
+            "v0:"u8.CopyTo(message);
+            Encoding.ASCII.GetBytes(timestamp, message[3..]);
+            message[3 + timestamp.Length] = (byte)':';
+            rawBody.CopyTo(message[(4 + timestamp.Length)..]);
+            HMACSHA256.HashData(key, message, destination);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

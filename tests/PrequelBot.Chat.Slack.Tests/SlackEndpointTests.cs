@@ -39,6 +39,35 @@ public sealed class SlackEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_reply_handed_out_again_is_served_as_rendered_and_a_new_one_is_rendered_anew()
+    {
+        // The command handler hands out the same reply instance while the status listing is unchanged; the adapter
+        // serves it without rendering again, and renders any other reply (docs/architecture.md, "The status fast path").
+        var shared = new CommandReply("Onboardings:\nob-1 db01: running");
+        _host.Handler.Reply = r => r.Text == "status" ? shared : new CommandReply("Onboardings:\nob-2 db02: completed");
+
+        var first = await BodyAsync("status");
+        var again = await BodyAsync("status");
+        var other = await BodyAsync("status ob-2");
+        shared = new CommandReply("Onboardings:\nob-1 db01: completed");
+        var changed = await BodyAsync("status");
+
+        Assert.Equal(first, again);
+        Assert.Equal("Onboardings:\nob-1 db01: running", (string?)JsonNode.Parse(first)!["text"]);
+        Assert.Equal("ephemeral", (string?)JsonNode.Parse(again)!["response_type"]);
+        Assert.Equal("Onboardings:\nob-2 db02: completed", (string?)JsonNode.Parse(other)!["text"]);
+        Assert.Equal("Onboardings:\nob-1 db01: completed", (string?)JsonNode.Parse(changed)!["text"]);
+
+        async Task<string> BodyAsync(string text)
+        {
+            using var response = await SendAsync("/slack/commands", Command(text));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+            return await response.Content.ReadAsStringAsync();
+        }
+    }
+
+    [Fact]
     public async Task Command_reaches_the_handler_with_slack_user_channel_and_team()
     {
         using var response = await SendAsync("/slack/commands", Command("connect orders-db --replica"));

@@ -149,4 +149,28 @@ public class SlackRequestVerifierTests
         public SlackOptions Get(string? name) => value;
         public IDisposable? OnChange(Action<SlackOptions, string?> listener) => null;
     }
+
+    [Theory]
+    [InlineData("V0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")]
+    [InlineData("v0=A2114D57B48EAC39B9AD189DD8316235A7B4A8D21A10BD27519666489C69B503")]
+    [InlineData("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b50")]
+    [InlineData("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b5033")]
+    [InlineData("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b50g")]
+    [InlineData("v1=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")]
+    [InlineData("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b504")]
+    public void Only_the_exact_lower_case_v0_signature_is_valid(string signature)
+    {
+        Assert.Equal(SlackVerification.BadSignature, Verifier().Verify(Timestamp, signature, Bytes(OfficialBody)));
+    }
+
+    [Fact]
+    public void A_zero_padded_timestamp_is_signed_as_sent()
+    {
+        // Digits only, so it parses; the signed base string holds the header as sent, however long.
+        var timestamp = new string('0', 40) + Timestamp;
+        var signature = SlackRequestVerifier.ComputeSignature(Secret, timestamp, Bytes(OfficialBody));
+
+        Assert.Equal(SlackVerification.Valid, Verifier().Verify(timestamp, signature, Bytes(OfficialBody)));
+        Assert.Equal(SlackVerification.BadSignature, Verifier().Verify(Timestamp, signature, Bytes(OfficialBody)));
+    }
 }

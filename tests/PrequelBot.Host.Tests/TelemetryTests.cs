@@ -127,7 +127,7 @@ public sealed class TelemetryTests(ITestOutputHelper output) : IAsyncLifetime
         var shared = new Dictionary<string, string?>(storage);
         await using var nodeB = await SlackBotHost.StartAsync(Path.Combine(_directory, "b"),
             settings: new Dictionary<string, string?>(shared) { ["Telemetry:NodeName"] = "node-b" },
-            services: s => s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
+            services: s => s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans).SetSampler(new AlwaysOnSampler())));
         // Node A only takes requests: its Hangfire servers are removed, so every job runs on node B.
         await using var nodeA = await SlackBotHost.StartAsync(Path.Combine(_directory, "a"),
             settings: new Dictionary<string, string?>(shared) { ["Telemetry:NodeName"] = "node-a" },
@@ -161,6 +161,39 @@ public sealed class TelemetryTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var span in trace.Where(s => s.DisplayName != "postgresql"))
             output.WriteLine($"{span.StartTimeUtc:HH:mm:ss.fff} trace={span.TraceId} span={span.SpanId} parent={span.ParentSpanId} {span.Kind,-8} node={span.GetTagItem(PrequelBotTelemetry.Tags.Node) ?? "-"} {span.DisplayName} {span.Duration.TotalMilliseconds:0.0} ms onboarding={span.GetTagItem(PrequelBotTelemetry.Tags.OnboardingId) ?? "-"}");
         Assert.Contains(trace, s => s.DisplayName == "chat sync" && (string?)s.GetTagItem(PrequelBotTelemetry.Tags.Node) == "node-b");
+    }
+
+    [Fact]
+    public async Task Without_an_exporter_of_its_own_no_span_is_recorded_yet_the_step_job_still_continues_the_request_trace()
+    {
+        // No OTLP endpoint: the host's sampler records nothing. The in-memory exporter added here sets no sampler of
+        // its own, so it must receive no span at all; the activities still exist and carry the trace into the job.
+        var spans = new List<Activity>();
+        var jobs = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == PrequelBotTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+            ActivityStopped = activity => { lock (jobs) jobs.Add(activity); },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var host = await SlackBotHost.StartAsync(_directory,
+            services: s => s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
+
+        var (status, reply) = await host.CommandAsync("connect mydb");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var id = System.Text.RegularExpressions.Regex.Match(reply?["text"]?.GetValue<string>() ?? "", "ob-[a-z0-9]{4,12}").Value;
+        Activity? discover = null;
+        await BotHost.EventuallyAsync(() =>
+        {
+            lock (jobs) discover = jobs.FirstOrDefault(a => a.OperationName == "step discover" && (a.GetTagItem(PrequelBotTelemetry.Tags.OnboardingId) as string) == id);
+            return Task.FromResult(discover is not null);
+        }, "the discover step's activity stopped", TimeSpan.FromSeconds(60));
+
+        Assert.False(discover!.Recorded);
+        Assert.NotEqual(default, discover.ParentSpanId);
+        Assert.True(discover.HasRemoteParent);
+        lock (spans) Assert.Empty(spans);
     }
 
     /// <summary>Removes this host's Hangfire servers (registered by <c>AddHangfireServer</c> as hosted-service factories).</summary>

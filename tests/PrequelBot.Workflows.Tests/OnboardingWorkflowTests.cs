@@ -380,6 +380,23 @@ public sealed class OnboardingWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_hands_out_one_reply_while_the_listing_is_unchanged_and_a_new_one_after_a_write()
+    {
+        var first = await _f.ConnectAsync();
+
+        var listed = await _f.SayAsync("status");
+        var again = await _f.SayAsync("status");
+        var second = await _f.ConnectAsync("connect other");
+        var after = await _f.SayAsync("status");
+
+        // The same instance: a chat adapter serves it as already rendered (docs/architecture.md, "The status fast path").
+        Assert.Same(listed, again);
+        Assert.NotSame(listed, after);
+        Assert.Equal(first, Assert.Single(listed.Onboardings!).OnboardingId);
+        Assert.Equal(new[] { first, second }.Order(), after.Onboardings!.Select(o => o.OnboardingId).Order());
+    }
+
+    [Fact]
     public async Task Status_and_help_schedule_no_work()
     {
         var help = await _f.SayAsync("help");

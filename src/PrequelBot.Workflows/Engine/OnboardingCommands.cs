@@ -182,7 +182,21 @@ public sealed partial class OnboardingCommands(
             var card = CardViews.Card(aggregate);
             return new CommandReply(card.ToText()) { Checklist = card };
         }
+        // The store hands out the same listing instance while it is current; so does this the reply built from it, and a
+        // chat adapter keeps that reply rendered (docs/architecture.md, "The status fast path").
         var recent = await store.ListRecentWithCurrentStepAsync(StatusListLimit, cancellationToken);
+        if (Volatile.Read(ref _lastListing) is { } last && ReferenceEquals(last.Listing, recent)) return last.Reply;
+        var reply = ListingReply(recent);
+        Volatile.Write(ref _lastListing, new ListingReplySnapshot(recent, reply));
+        return reply;
+    }
+
+    private ListingReplySnapshot? _lastListing;
+
+    private sealed record ListingReplySnapshot(IReadOnlyList<OnboardingListing> Listing, CommandReply Reply);
+
+    private static CommandReply ListingReply(IReadOnlyList<OnboardingListing> recent)
+    {
         if (recent.Count == 0) return new CommandReply("No onboardings yet. Start one with: connect <db>") { Onboardings = [] };
         var summaries = recent.Select(CardViews.Summary).ToList();
         var lines = summaries.Select(s => $"{s.OnboardingId} {s.Database}: {s.State}{(s.CurrentStep is { } c ? $" at {c}" : "")} (by {s.Requester.DisplayName ?? s.Requester.Id}, {s.UpdatedAt:yyyy-MM-dd HH:mm} UTC)");
