@@ -55,6 +55,8 @@ public abstract class SqlStateStore : IStateStore
             data TEXT NOT NULL,
             PRIMARY KEY (onboarding_id, name))
         """,
+        // The reconciler's lease watch (ListIdsWithRunningStepAsync): few rows are ever running.
+        $"CREATE INDEX IF NOT EXISTS steps_running ON steps (onboarding_id) WHERE state = '{StepState.Running.Word()}'",
         """
         CREATE TABLE IF NOT EXISTS approvals (
             id TEXT PRIMARY KEY,
@@ -420,6 +422,9 @@ public abstract class SqlStateStore : IStateStore
 
     public Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken) =>
         ListIdsAsync($"SELECT id FROM onboardings WHERE state IN ({ActiveStates}) ORDER BY updated_at", cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListIdsWithRunningStepAsync(CancellationToken cancellationToken) =>
+        ListIdsAsync($"SELECT DISTINCT onboarding_id FROM steps WHERE state = '{StepState.Running.Word()}' ORDER BY onboarding_id", cancellationToken);
 
     public async Task<IReadOnlyList<string>> ListIdsOfDatabaseAsync(string databaseKey, CancellationToken cancellationToken)
     {

@@ -85,6 +85,30 @@ public sealed class EngineGuaranteeTests
     }
 
     [Fact]
+    public async Task The_lease_watch_takes_over_a_step_claimed_after_the_last_sweep_once_its_lease_lapses()
+    {
+        using var f = new EngineFixture();
+        var id = await f.ConnectAsync();
+        await f.Decider.DecideAsync(f.Chat.PendingPrompt(id)!.ApprovalId, Approver, true, CancellationToken.None);
+        f.Work.Pending.Clear(); // the approved step's job went with the node that fetched it
+        var leaseUntil = f.Clock.GetUtcNow() + TimeSpan.FromSeconds(10);
+        var updater = f.Services.GetRequiredService<OnboardingUpdater>();
+        Assert.NotNull((await updater.UpdateAsync(id, a => a.Claim(StepNames.PublicAccess, "dead-node", leaseUntil, f.Clock.GetUtcNow()), CancellationToken.None)).Saved);
+        Assert.Equal([id], await f.Store.ListIdsWithRunningStepAsync(CancellationToken.None));
+
+        var live = await f.Reconciler.RedriveLapsedLeasesAsync(CancellationToken.None);
+        f.Clock.Advance(TimeSpan.FromSeconds(10.5));
+        var lapsed = await f.Reconciler.RedriveLapsedLeasesAsync(CancellationToken.None);
+        await f.DrainAsync();
+
+        Assert.Equal((0, leaseUntil), (live.Redriven, live.NextDue));
+        Assert.Equal((1, (DateTimeOffset?)null), (lapsed.Redriven, lapsed.NextDue));
+        Assert.Equal(1, f.World.Applies[StepNames.PublicAccess]);
+        Assert.Equal(StepState.Completed, (await f.LoadAsync(id)).Step(StepNames.PublicAccess).State);
+        Assert.Empty(await f.Store.ListIdsWithRunningStepAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Approved_work_whose_job_was_lost_is_due_again_after_the_start_grace()
     {
         using var f = new EngineFixture(new() { ["Workflow:StartGrace"] = "00:00:05" });

@@ -70,6 +70,33 @@ public sealed partial class Reconciler(
         return new ReconcilePass(redriven, nextDue);
     }
 
+    /// <summary>
+    /// The lease watch, cheap enough for every tick of the reconciler: re-drives each step whose worker's lease has
+    /// lapsed (its node died mid-step), and says when the next live lease would lapse. A full pass sees the same steps
+    /// but only every <see cref="WorkflowOptions.ReconcileInterval"/>; a step claimed after the last full pass would
+    /// otherwise wait for the next one (docs/workflow.md, "Losing a node").
+    /// </summary>
+    public async Task<ReconcilePass> RedriveLapsedLeasesAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset? nextDue = null;
+        var redriven = 0;
+        foreach (var id in await store.ListIdsWithRunningStepAsync(cancellationToken))
+        {
+            var aggregate = await store.LoadAsync(id, cancellationToken);
+            if (aggregate is null || aggregate.State.IsFinished() || aggregate.CurrentStep is not { State: StepState.Running } step) continue;
+            var now = time.GetUtcNow();
+            if (!step.IsRunnable(now))
+            {
+                if (step.LeaseUntil is { } until && (nextDue is null || until < nextDue)) nextDue = until;
+                continue;
+            }
+            scheduler.RunStep(id, step.Name);
+            redriven++;
+            LogRedriven(logger, id, step.Name, StepStates.Running);
+        }
+        return new ReconcilePass(redriven, nextDue);
+    }
+
     /// <summary>When a pass would next re-drive this onboarding if nothing happens meanwhile: its lease lapses, or its queued work is overdue.</summary>
     private static DateTimeOffset? WhenDue(OnboardingAggregate aggregate, StepRecord? step, TimeSpan grace) => step?.State switch
     {

@@ -38,6 +38,7 @@ public sealed partial class ReconcilerService(
                 var interval = options.CurrentValue.ReconcileInterval;
                 var tick = interval < Tick ? interval : Tick;
                 var now = time.GetUtcNow();
+                var nextWake = nextPass;
                 if (first || await store.TryAcquireLeaseAsync("reconciler", _owner, now + 3 * tick, stoppingToken).ConfigureAwait(false))
                 {
                     if (now >= nextPass)
@@ -46,14 +47,23 @@ public sealed partial class ReconcilerService(
                         if (first && pass.Redriven > 0) LogResumed(logger, pass.Redriven);
                         var sweep = time.GetUtcNow() + interval;
                         nextPass = pass.NextDue is { } due && due < sweep ? due : sweep;
+                        nextWake = nextPass;
+                    }
+                    else
+                    {
+                        // Between sweeps, every tick: a step claimed since the last sweep is taken over as soon as its
+                        // lease lapses, not at the next sweep (bench/README.md, "Losing a node mid-step").
+                        var watch = await reconciler.RedriveLapsedLeasesAsync(stoppingToken).ConfigureAwait(false);
+                        if (watch.NextDue is { } lapse && lapse < nextWake) nextWake = lapse;
                     }
                 }
                 else
                 {
                     nextPass = now; // another node reconciles; pass at once if its lease lapses
+                    nextWake = nextPass;
                 }
                 first = false;
-                var wait = nextPass - time.GetUtcNow();
+                var wait = nextWake - time.GetUtcNow();
                 await Task.Delay(wait < Soonest ? Soonest : wait > tick ? tick : wait, time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -11,6 +11,9 @@ namespace PrequelBot.Workflows.Jobs;
 /// </summary>
 public sealed class StepJob(StepRunner runner)
 {
+    /// <summary>How long a finished re-check run stays in Hangfire (the other jobs: the storage's 15 minutes).</summary>
+    public const int RecheckRetentionSeconds = 60;
+
     /// <summary>Advances the current step (background queue). <paramref name="step"/> is informational.</summary>
     [Queue(JobQueues.Steps)]
     [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
@@ -21,6 +24,7 @@ public sealed class StepJob(StepRunner runner)
     /// <summary>A scheduled re-run of the current step (a re-check or a back-off), on the re-checks queue.</summary>
     [Queue(JobQueues.Rechecks)]
     [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [KeepFinishedFor(RecheckRetentionSeconds)]
     [DisplayName("{1} of {0} (re-check)")]
     public Task RunLaterAsync(string onboardingId, string step, CancellationToken cancellationToken) =>
         runner.RunAsync(onboardingId, cancellationToken);

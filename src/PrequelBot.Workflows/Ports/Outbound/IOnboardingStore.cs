@@ -37,6 +37,12 @@ public interface IOnboardingStore
     /// <summary>Ids of onboardings that are not finished (for the reconciler).</summary>
     Task<IReadOnlyList<string>> ListActiveIdsAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ids of onboardings with a step in state running, i.e. held by a worker's lease: the reconciler's lease watch asks
+    /// this every tick, so it is one indexed query returning few rows.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListIdsWithRunningStepAsync(CancellationToken cancellationToken);
+
     /// <summary>How many onboardings there are of each kind and state (words, e.g. <c>connect</c>, <c>awaiting-approval</c>); one grouped query, for the <c>prequelbot.onboardings</c> gauge.</summary>
     Task<IReadOnlyList<OnboardingCount>> CountByStateAsync(CancellationToken cancellationToken);
 
