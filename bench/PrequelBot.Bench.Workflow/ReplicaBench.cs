@@ -113,7 +113,12 @@ internal static class ReplicaBench
             Row("GC heap before → after (after full GC)", string.Create(CultureInfo.InvariantCulture, $"{heapBefore / 1048576.0:0.0} → {heapAfter / 1048576.0:0.0} MiB = {(heapAfter - heapBefore) / 1024.0 / count:0.0} KiB per onboarding"));
             Row("working set before → after", string.Create(CultureInfo.InvariantCulture, $"{wsBefore / 1048576.0:0.0} → {wsAfter / 1048576.0:0.0} MiB = {(wsAfter - wsBefore) / 1024.0 / count:0.0} KiB per onboarding"));
             Row("GC heap growth during the steady state", string.Create(CultureInfo.InvariantCulture, $"{heapSteady / 1048576.0:0.0} → {heapAfter / 1048576.0:0.0} MiB = {(heapAfter - heapSteady) / (double)Math.Max(1, rechecks):0} bytes per Apply"));
-            Row("Hangfire succeeded jobs kept (in memory until they expire)", $"{monitoring.SucceededListCount()}");
+            var succeeded = monitoring.SucceededListCount();
+            var byMethod = monitoring.SucceededJobs(0, (int)Math.Min(succeeded, int.MaxValue))
+                .GroupBy(j => j.Value?.Job is { } job ? $"{job.Type.Name}.{job.Method.Name}" : "?")
+                .OrderByDescending(g => g.Count())
+                .Select(g => $"{g.Key} {g.Count()}");
+            Row("Hangfire succeeded jobs kept (in memory until they expire)", $"{succeeded}: {string.Join(", ", byMethod)}");
             Row("probe click → Apply starts", Stats.Summary(probeResults));
             var ok = failures == 0 && stillWaiting == count && samples.Max(s => s.Pinned) == 0 && probeResults.Count > 0;
             Console.WriteLine(ok ? "result: ok (no pinned workers, every onboarding re-checking, probes ran)" : "result: FAILED (see the table)");

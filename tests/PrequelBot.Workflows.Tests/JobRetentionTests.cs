@@ -6,7 +6,7 @@ using PrequelBot.Workflows.Jobs;
 
 namespace PrequelBot.Workflows.Tests;
 
-/// <summary>Finished re-check runs are kept one minute, every other job the storage's 15 minutes (docs/architecture.md, "Jobs on PostgreSQL").</summary>
+/// <summary>Succeeded runs of steps and chat syncs are kept one minute; deleted and other jobs the storage's 15 minutes (docs/architecture.md, "Jobs on PostgreSQL").</summary>
 public sealed class JobRetentionTests : IDisposable
 {
     private readonly InMemoryStorage _storage = new();
@@ -14,14 +14,18 @@ public sealed class JobRetentionTests : IDisposable
     public void Dispose() => _storage.Dispose();
 
     [Theory]
-    [InlineData(nameof(StepJob.RunLaterAsync), "Succeeded", 60)]
-    [InlineData(nameof(StepJob.RunLaterAsync), "Deleted", 60)]
-    [InlineData(nameof(StepJob.RunLaterAsync), "Failed", 15 * 60)]
-    [InlineData(nameof(StepJob.RunAsync), "Succeeded", 15 * 60)]
-    [InlineData(nameof(StepJob.RunApprovedAsync), "Succeeded", 15 * 60)]
-    public void A_finished_run_expires_after_its_methods_retention(string method, string state, int expectedSeconds)
+    [InlineData(typeof(StepJob), nameof(StepJob.RunLaterAsync), "Succeeded", 60)]
+    [InlineData(typeof(StepJob), nameof(StepJob.RunAsync), "Succeeded", 60)]
+    [InlineData(typeof(StepJob), nameof(StepJob.RunApprovedAsync), "Succeeded", 60)]
+    [InlineData(typeof(ChatSyncJob), nameof(ChatSyncJob.SyncAsync), "Succeeded", 60)]
+    [InlineData(typeof(StepJob), nameof(StepJob.RunLaterAsync), "Deleted", 15 * 60)]
+    [InlineData(typeof(StepJob), nameof(StepJob.RunLaterAsync), "Failed", 15 * 60)]
+    [InlineData(typeof(DriftJob), nameof(DriftJob.SweepAsync), "Succeeded", 15 * 60)]
+    public void A_finished_run_expires_after_its_methods_retention(Type type, string method, string state, int expectedSeconds)
     {
-        var job = new Job(typeof(StepJob), typeof(StepJob).GetMethod(method)!, "ob-1", "create-replica", CancellationToken.None);
+        var target = type.GetMethod(method)!;
+        var args = target.GetParameters().Select(p => p.ParameterType == typeof(CancellationToken) ? (object)CancellationToken.None : "ob-1").ToArray();
+        var job = new Job(type, target, args);
         IState newState = state switch
         {
             "Succeeded" => new SucceededState(null, 1, 1),

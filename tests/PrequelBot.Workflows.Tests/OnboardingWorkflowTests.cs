@@ -92,6 +92,28 @@ public sealed class OnboardingWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task A_recheck_that_finds_the_replica_still_creating_asks_chat_for_nothing()
+    {
+        _f.World.ReplicaChecksBeforeAvailable = 3;
+        var id = await _f.ConnectAsync("connect mydb --replica");
+        await _f.ClickAsync(id, Approver);
+        var version = (await _f.LoadAsync(id)).Onboarding.ChatVersion;
+        var before = _f.Work.History.Count(w => w.Kind == "chat" && w.OnboardingId == id);
+
+        // One re-check: claim (the card keeps showing it waiting) → still creating, same detail → wait again: chat has nothing new.
+        Assert.True(_f.Work.Pending.TryDequeue(out var recheck) && recheck.Kind == "step-later", "a re-check is scheduled");
+        _f.Clock.Advance(recheck!.Delay);
+        await _f.Services.GetRequiredService<PrequelBot.Workflows.Engine.StepRunner>().RunAsync(id, CancellationToken.None);
+
+        var after = await _f.LoadAsync(id);
+        Assert.Equal(StepState.Waiting, after.Step(StepNames.WaitReplica).State);
+        Assert.Equal(2, _f.World.Applies[StepNames.WaitReplica]);
+        Assert.Equal(before, _f.Work.History.Count(w => w.Kind == "chat" && w.OnboardingId == id));
+        Assert.Equal(version, after.Onboarding.ChatVersion);
+        Assert.Single(_f.Work.Pending, w => w.Kind == "step-later"); // the next re-check is scheduled all the same
+    }
+
+    [Fact]
     public async Task A_wait_that_outlasts_its_timeout_fails_the_step()
     {
         using var f = new EngineFixture(new() { ["Workflow:WaitTimeout"] = "00:01:00" });

@@ -15,12 +15,23 @@ public static class CardViews
             Database = ob.Request.DatabaseAlias,
             Requester = ob.Requester,
             State = ob.State.Word(),
-            Steps = [.. aggregate.Steps.OrderBy(s => s.Ordinal).Select(s => new StepView(s.Name, s.State.Word(), s.Detail))],
+            Steps = [.. aggregate.Steps.OrderBy(s => s.Ordinal).Select(s => new StepView(s.Name, Shown(s).Word(), s.Detail))],
             Message = ob.Message,
             Target = ob.Request.TargetInstanceIdentifier,
             UpdatedAt = ob.UpdatedAt,
             Title = Title(ob.Request.Kind),
         };
+    }
+
+    /// <summary>
+    /// The state a card shows for a step: a waiting step that is being checked again (running, with its next check
+    /// still set) stays "waiting" with its detail, so a re-check that finds nothing new changes nothing on the card and
+    /// asks chat for nothing (docs/workflow.md, "Waiting").
+    /// </summary>
+    public static StepState Shown(StepRecord step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return step.State == StepState.Running && step.NextCheckAt is not null ? StepState.Waiting : step.State;
     }
 
     /// <summary>The word a card's title starts with for each kind ("Disconnect ob-…").</summary>

@@ -62,7 +62,8 @@ public sealed partial class OnboardingAggregate
         s.Attempts++;
         s.StartedAt ??= now;
         Onboarding.State = wasWaiting ? OnboardingState.Waiting : OnboardingState.Running;
-        return Transition.Saved();
+        // A re-check of a waiting step: the card keeps showing it waiting (CardViews.Shown), so chat has nothing new.
+        return wasWaiting ? Transition.Saved() with { ChatUnchanged = true } : Transition.Saved();
     }
 
     /// <summary>The heartbeat: extends the lease while the onboarding is active and <paramref name="owner"/> holds it.</summary>
@@ -108,6 +109,9 @@ public sealed partial class OnboardingAggregate
         Onboarding.Facts = facts;
         if (State == OnboardingState.Cancelled) return StoppedByCancel(s, $"it was waiting: {status}", now);
         s.Deadline ??= (s.StartedAt ?? now) + waitTimeout;
+        // A re-check that finds what the card already shows (still waiting, same detail) changes nothing chat shows:
+        // one chat sync fewer per re-check of every waiting onboarding (bench/README.md, "1,000 onboardings waiting").
+        var unchanged = s.NextCheckAt is not null && s.Detail == status && Onboarding.State == OnboardingState.Waiting;
         s.LeaseOwner = null;
         s.LeaseUntil = null;
         if (now >= s.Deadline)
@@ -123,7 +127,7 @@ public sealed partial class OnboardingAggregate
         s.NextCheckAt = now + delay;
         Continue(OnboardingState.Waiting);
         if (s.Attempts == 1) Audit(now, AuditEvent.System, "step-waiting", $"{stepName}: {status}");
-        return Transition.Saved(FollowUp.RunStepLater, delay: delay);
+        return Transition.Saved(FollowUp.RunStepLater, delay: delay) with { ChatUnchanged = unchanged };
     }
 
     /// <summary>

@@ -22,6 +22,11 @@ public sealed record Transition
     public string? Message { get; init; }
     /// <summary>The actor was not allowed: only the refusal was recorded (audit trail).</summary>
     public bool Refused { get; init; }
+    /// <summary>
+    /// The save changes nothing chat has to show now (a waiting step's re-check starting): the chat version is not
+    /// bumped and no chat sync is asked for; the save that ends the re-check is not quiet.
+    /// </summary>
+    public bool ChatUnchanged { get; init; }
 
     public static Transition None(string? message = null) => new() { Message = message };
 

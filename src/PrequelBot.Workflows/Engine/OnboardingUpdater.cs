@@ -28,11 +28,12 @@ public sealed class OnboardingUpdater(IOnboardingStore store, IWorkScheduler sch
             var outcome = transition(aggregate);
             if (!outcome.Changed) return new Result(null, outcome);
             var expected = aggregate.Onboarding.Version;
+            var silent = quiet || outcome.ChatUnchanged;
             aggregate.Onboarding.UpdatedAt = time.GetUtcNow();
-            if (!quiet) aggregate.Onboarding.ChatVersion++;
+            if (!silent) aggregate.Onboarding.ChatVersion++;
             if (await store.TrySaveAsync(aggregate, expected, cancellationToken))
             {
-                await AfterSaveAsync(aggregate, outcome, quiet, cancellationToken);
+                await AfterSaveAsync(aggregate, outcome, silent, cancellationToken);
                 return new Result(aggregate, outcome);
             }
             if (attempt >= 20) throw new InvalidOperationException($"Onboarding {onboardingId} is changing too often to save; try again.");

@@ -11,12 +11,13 @@ namespace PrequelBot.Workflows.Jobs;
 /// </summary>
 public sealed class StepJob(StepRunner runner)
 {
-    /// <summary>How long a finished re-check run stays in Hangfire (the other jobs: the storage's 15 minutes).</summary>
-    public const int RecheckRetentionSeconds = 60;
+    /// <summary>How long a succeeded run of a step or chat sync stays in Hangfire (docs/architecture.md, "Jobs on PostgreSQL").</summary>
+    public const int SucceededRetentionSeconds = 60;
 
     /// <summary>Advances the current step (background queue). <paramref name="step"/> is informational.</summary>
     [Queue(JobQueues.Steps)]
     [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [KeepSucceededFor(SucceededRetentionSeconds)]
     [DisplayName("{1} of {0}")]
     public Task RunAsync(string onboardingId, string step, CancellationToken cancellationToken) =>
         runner.RunAsync(onboardingId, cancellationToken);
@@ -24,7 +25,7 @@ public sealed class StepJob(StepRunner runner)
     /// <summary>A scheduled re-run of the current step (a re-check or a back-off), on the re-checks queue.</summary>
     [Queue(JobQueues.Rechecks)]
     [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    [KeepFinishedFor(RecheckRetentionSeconds)]
+    [KeepSucceededFor(SucceededRetentionSeconds)]
     [DisplayName("{1} of {0} (re-check)")]
     public Task RunLaterAsync(string onboardingId, string step, CancellationToken cancellationToken) =>
         runner.RunAsync(onboardingId, cancellationToken);
@@ -32,6 +33,7 @@ public sealed class StepJob(StepRunner runner)
     /// <summary>Runs a step a person just approved, on the dedicated approvals queue.</summary>
     [Queue(JobQueues.Approvals)]
     [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [KeepSucceededFor(SucceededRetentionSeconds)]
     [DisplayName("{1} of {0} (approved)")]
     public Task RunApprovedAsync(string onboardingId, string step, CancellationToken cancellationToken) =>
         runner.RunAsync(onboardingId, cancellationToken);
@@ -42,6 +44,7 @@ public sealed class ChatSyncJob(Chat.ChatOutbox outbox)
 {
     [Queue(JobQueues.Chat)]
     [AutomaticRetry(Attempts = 8, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [KeepSucceededFor(StepJob.SucceededRetentionSeconds)]
     [DisplayName("chat card of {0}")]
     public Task SyncAsync(string onboardingId, CancellationToken cancellationToken) =>
         outbox.SyncAsync(onboardingId, cancellationToken);
