@@ -31,9 +31,13 @@ internal static class ReplicaBench
         InProcessHost.AddDatabases(settings, waiting.Concat(probeAliases));
         settings["Storage:Provider"] = "Sqlite";
         settings["Storage:ConnectionString"] = $"Data Source={Path.Combine(directory, "state.db")}";
-        // Re-checks often enough that the run sees many of them (production default: 15 s → 60 s).
-        settings["Workflow:RecheckInitialDelay"] = "00:00:05";
-        settings["Workflow:RecheckMaxDelay"] = "00:00:15";
+        // Re-checks often enough that the run sees many of them, unless --production-backoff keeps the defaults (15 s → 60 s).
+        var production = args.Has("--production-backoff");
+        if (!production)
+        {
+            settings["Workflow:RecheckInitialDelay"] = "00:00:05";
+            settings["Workflow:RecheckMaxDelay"] = "00:00:15";
+        }
 
         var world = new FakeInfrastructure { ReplicaChecksBeforeAvailable = int.MaxValue };
         var log = new ApplyLog();
@@ -99,7 +103,7 @@ internal static class ReplicaBench
             var (heapAfter, wsAfter) = Memory(process);
 
             Console.WriteLine();
-            Console.WriteLine($"PrequelBot 1,000 waiting replicas: SQLite + Hangfire.InMemory in-process, {count} onboardings in wait-replica (re-check 5 s → 15 s), {probes} probe onboardings clicked meanwhile");
+            Console.WriteLine($"PrequelBot 1,000 waiting replicas: SQLite + Hangfire.InMemory in-process, {count} onboardings in wait-replica (re-check {(production ? "15 s → 60 s, production" : "5 s → 15 s")}), {probes} probe onboardings clicked meanwhile");
             Console.WriteLine($"load average at end: {Stats.LoadAverage()}; failures (non-200, probe Apply not within 60 s): {failures}");
             Console.WriteLine("| what | value |");
             Console.WriteLine("|---|---|");
