@@ -294,6 +294,40 @@ internal sealed partial class BenchSlack : IAsyncDisposable
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
 
+/// <summary>Onboarding drivers several modes share: warm-up onboardings and the states of a PostgreSQL run.</summary>
+internal static class BenchOnboarding
+{
+    public static IEnumerable<string> WarmupAliases(int warmups) => Enumerable.Range(1, warmups).Select(i => $"warm{i}");
+
+    /// <summary>Drives one onboarding of <paramref name="alias"/> to completed, clicking each prompt (through the clients in turn).</summary>
+    public static async Task WarmUpAsync(BenchSlack slack, HttpClient[] clients, string alias, Func<Task<Dictionary<string, string>>> states)
+    {
+        var turn = 0;
+        await slack.CommandAsync(clients[turn++ % clients.Length], "connect " + alias);
+        var clicked = new HashSet<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await states()).GetValueOrDefault(alias) == "completed") { Stats.Say($"warm-up onboarding of {alias} completed"); return; }
+            foreach (var prompt in slack.PendingPrompts().Where(p => p.Database == alias && clicked.Add(p.Ts)))
+                await slack.ApproveAsync(clients[turn++ % clients.Length], prompt);
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"the warm-up onboarding of {alias} did not complete within 120 s");
+    }
+
+    public static async Task<Dictionary<string, string>> PostgresStatesAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT database_key, state FROM onboardings", connection);
+        var states = new Dictionary<string, string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) states[reader.GetString(0)] = reader.GetString(1);
+        return states;
+    }
+}
+
 /// <summary>A fresh PostgreSQL database per run on the server named by <c>PREQUELBOT_TEST_POSTGRES</c> (loopback only).</summary>
 internal static class BenchPostgres
 {
