@@ -22,7 +22,7 @@ internal static class WorkflowBench
                                         "       replicas [--onboardings 1000] [--probes 20] [--steady-seconds 60] [--max-seconds 900]\n" +
                                         "       idle [--storage sqlite|postgres|both] [--starts 5] [--idle-seconds 30] [--cpu-seconds 60]\n" +
                                         "       kill [--slow-step network-acl] [--slow-ms 4000] [--kill-after-ms 2000] [--rounds 1]\n" +
-                                        "       scale [--onboardings 200] [--start-seconds 60] [--warmup 1] [--max-seconds 600] [--slow-step name --slow-ms 4000]");
+                                        "       scale [--onboardings 200] [--start-seconds 60] [--warmup 1] [--max-seconds 600] [--slow-step name --slow-ms 4000] [--pg-statements]");
                 return 2;
         }
     }

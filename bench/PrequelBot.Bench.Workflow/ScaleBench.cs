@@ -51,6 +51,7 @@ internal static class ScaleBench
             var connectionString = await BenchPostgres.CreateAsync(database);
             settings["Storage:ConnectionString"] = connectionString;
             await SharedEffects.CreateTableAsync(connectionString);
+            var statements = args.Has("--pg-statements") && await StatementsOnAsync(connectionString);
             await File.WriteAllTextAsync(file, JsonSerializer.Serialize(settings));
             string[] extra = slowStep is null ? [] : ["--slow-step", slowStep, "--slow-ms", slowMs.ToString(CultureInfo.InvariantCulture)];
             nodes.Add(await NodeProcess.StartAsync("A", file, noApprovals: false, log, extra));
@@ -74,7 +75,9 @@ internal static class ScaleBench
             lock (applies) snapshot = [.. applies];
             var setup = $"nodes A (pid {nodes[0].Id}, {nodes[0].Servers}) and B (pid {nodes[1].Id}, {nodes[1].Servers}) on database {database}";
             setup += string.Create(CultureInfo.InvariantCulture, $"\n  CPU used over the {runSeconds:0} s run ({Environment.ProcessorCount} cores = {Environment.ProcessorCount * runSeconds:0} s): {cpu}");
-            return Report(run, snapshot, aliases, startSeconds, warmups, slowStep, setup, loadAtStart, loadAtEnd, stop.IsCancellationRequested);
+            var exit = Report(run, snapshot, aliases, startSeconds, warmups, slowStep, setup, loadAtStart, loadAtEnd, stop.IsCancellationRequested);
+            if (statements) await PrintStatementsAsync(connectionString);
+            return exit;
         }
         finally
         {
@@ -112,6 +115,44 @@ internal static class ScaleBench
         var pg = used.Where(p => p.Key.StartsWith("pg ", StringComparison.Ordinal)).ToList();
         return string.Join(", ", used.Where(p => !p.Key.StartsWith("pg ", StringComparison.Ordinal)).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value.TotalSeconds:0.0} s"))) +
                string.Create(CultureInfo.InvariantCulture, $", PostgreSQL {pg.Sum(p => p.Value.TotalSeconds):0.0} s ({pg.Count} backends connected at the end)");
+    }
+
+    /// <summary><c>--pg-statements</c>: pg_stat_statements in the run's database, when the server loads it.</summary>
+    private static async Task<bool> StatementsOnAsync(string connectionString)
+    {
+        try
+        {
+            await using var source = Npgsql.NpgsqlDataSource.Create(connectionString);
+            await using var create = source.CreateCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            await create.ExecuteNonQueryAsync();
+            return true;
+        }
+        catch (Npgsql.PostgresException e)
+        {
+            Stats.Say("--pg-statements: pg_stat_statements not available: " + e.MessageText);
+            return false;
+        }
+    }
+
+    /// <summary>The statements of the run's database (warm-up included) that took the most server time.</summary>
+    private static async Task PrintStatementsAsync(string connectionString)
+    {
+        await using var source = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using var query = source.CreateCommand(
+            "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) FROM pg_stat_statements " +
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 12");
+        Console.WriteLine();
+        Console.WriteLine("PostgreSQL statements of the run's database by total execution time (pg_stat_statements, warm-up included):");
+        Console.WriteLine("| calls | total ms | mean ms | rows | statement |");
+        Console.WriteLine("|---|---|---|---|---|");
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var calls = reader.GetInt64(0);
+            var total = reader.GetDouble(1);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {calls} | {total:0} | {total / Math.Max(1, calls):0.00} | {reader.GetInt64(2)} | `{reader.GetString(3).Replace("|", "\\|", StringComparison.Ordinal)}` |"));
+        }
     }
 
     private sealed record Run(long Origin, long[] ConnectSent, HttpStatusCode?[] ConnectStatus, Dictionary<string, long> CompletedAt,
