@@ -322,8 +322,10 @@ internal static class ScaleBench
         {
             bool In(long at) => (int)Math.Floor(sec(run.Origin, at) / WindowSeconds) == w;
             var s = timed.Where(c => In(c.SentAt)).Select(c => Stats.Ms(c.SentAt, c.ApplyAt)).Order().ToList();
-            Console.WriteLine(string.Create(inv,
-                $"| {w * WindowSeconds}–{(w + 1) * WindowSeconds} s | {run.ConnectSent.Count(In)} | {s.Count} | {Stats.Percentile(s, 0.5):0} ms | {Stats.Percentile(s, 0.95):0} ms | {Stats.Percentile(s, 0.99):0} ms | {(s.Count > 0 ? s[^1] : double.NaN):0} ms | {run.CompletedAt.Values.Count(In)} |"));
+            var figures = s.Count == 0
+                ? "– | – | – | –"
+                : string.Create(inv, $"{Stats.Percentile(s, 0.5):0} ms | {Stats.Percentile(s, 0.95):0} ms | {Stats.Percentile(s, 0.99):0} ms | {s[^1]:0} ms");
+            Console.WriteLine(string.Create(inv, $"| {w * WindowSeconds}–{(w + 1) * WindowSeconds} s | {run.ConnectSent.Count(In)} | {s.Count} | {figures} | {run.CompletedAt.Values.Count(In)} |"));
         }
 
         var met = !double.IsNaN(p99) && p99 <= TargetP99Ms;
