@@ -171,6 +171,9 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>CPU time the node process has used so far.</summary>
+    public TimeSpan ProcessorTime => _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
+
     public static async Task<NodeProcess> StartAsync(string name, string settingsFile, bool noApprovals, ApplyLog log, params string[] extra)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };

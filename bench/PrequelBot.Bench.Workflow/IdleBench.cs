@@ -108,7 +108,7 @@ internal static partial class IdleBench
     }
 
     /// <summary>utime + stime of a process (and its finished children are not counted), in clock ticks; 0 when it is gone.</summary>
-    private static long CpuTicks(int pid)
+    internal static long CpuTicks(int pid)
     {
         try
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Npgsql;
 
 namespace PrequelBot.Bench.Workflow;
 
@@ -50,7 +49,7 @@ internal static class KillBench
     {
         await using var slack = await BenchSlack.StartAsync();
         var settings = InProcessHost.BaseSettings(slack);
-        InProcessHost.AddDatabases(settings, ["mydb", .. WarmupAliases(warmups)]);
+        InProcessHost.AddDatabases(settings, ["mydb", .. BenchOnboarding.WarmupAliases(warmups)]);
         var directory = Path.Combine(Path.GetTempPath(), "prequelbot-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var file = Path.Combine(directory, "state.db");
@@ -62,7 +61,7 @@ internal static class KillBench
         try
         {
             using var http = new HttpClient { BaseAddress = address };
-            foreach (var alias in WarmupAliases(warmups)) await WarmUpAsync(slack, [http], alias, () => SqliteStatesAsync(file));
+            foreach (var alias in BenchOnboarding.WarmupAliases(warmups)) await BenchOnboarding.WarmUpAsync(slack, [http], alias, () => SqliteStatesAsync(file));
             var origin = Stopwatch.GetTimestamp();
             await slack.CommandAsync(http, "connect mydb");
             var clicked = new HashSet<string>();
@@ -95,7 +94,7 @@ internal static class KillBench
     {
         await using var slack = await BenchSlack.StartAsync();
         var settings = InProcessHost.BaseSettings(slack);
-        InProcessHost.AddDatabases(settings, ["mydb", .. WarmupAliases(warmups)]);
+        InProcessHost.AddDatabases(settings, ["mydb", .. BenchOnboarding.WarmupAliases(warmups)]);
         var database = "bench_kill_" + Guid.NewGuid().ToString("N")[..8];
         settings["Storage:Provider"] = "Postgres";
         if (Environment.GetEnvironmentVariable("KILLBENCH_LOGS") is { Length: > 0 })
@@ -125,7 +124,7 @@ internal static class KillBench
             using var survivorHttp = new HttpClient { BaseAddress = nodes["B"].Address };
             var client = http;
             // Warm-up: the command and clicks alternate between the nodes; steps run on whichever node fetches them.
-            foreach (var alias in WarmupAliases(warmups)) await WarmUpAsync(slack, [http, survivorHttp], alias, () => PostgresStatesAsync(settings["Storage:ConnectionString"]!));
+            foreach (var alias in BenchOnboarding.WarmupAliases(warmups)) await BenchOnboarding.WarmUpAsync(slack, [http, survivorHttp], alias, () => BenchOnboarding.PostgresStatesAsync(settings["Storage:ConnectionString"]!));
             lock (applies) applies.Clear();
             origin = Stopwatch.GetTimestamp();
             Phase("connect mydb (via A)");
@@ -138,7 +137,7 @@ internal static class KillBench
             var completed = false;
             while (DateTime.UtcNow < deadline)
             {
-                if ((await PostgresStatesAsync(settings["Storage:ConnectionString"]!)).GetValueOrDefault("mydb") == "completed") { completed = true; break; }
+                if ((await BenchOnboarding.PostgresStatesAsync(settings["Storage:ConnectionString"]!)).GetValueOrDefault("mydb") == "completed") { completed = true; break; }
                 foreach (var prompt in slack.PendingPrompts().Where(p => clicked.Add(p.Ts)))
                 {
                     onboardingId = prompt.OnboardingId;
@@ -186,36 +185,6 @@ internal static class KillBench
             await BenchPostgres.DropAsync(database);
             File.Delete(file);
         }
-    }
-
-    private static IEnumerable<string> WarmupAliases(int warmups) => Enumerable.Range(1, warmups).Select(i => $"warm{i}");
-
-    /// <summary>Drives one onboarding of <paramref name="alias"/> to completed, clicking each prompt (through the clients in turn).</summary>
-    private static async Task WarmUpAsync(BenchSlack slack, HttpClient[] clients, string alias, Func<Task<Dictionary<string, string>>> states)
-    {
-        var turn = 0;
-        await slack.CommandAsync(clients[turn++ % clients.Length], "connect " + alias);
-        var clicked = new HashSet<string>();
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline)
-        {
-            if ((await states()).GetValueOrDefault(alias) == "completed") { Stats.Say($"warm-up onboarding of {alias} completed"); return; }
-            foreach (var prompt in slack.PendingPrompts().Where(p => p.Database == alias && clicked.Add(p.Ts)))
-                await slack.ApproveAsync(clients[turn++ % clients.Length], prompt);
-            await Task.Delay(20);
-        }
-        throw new TimeoutException($"the warm-up onboarding of {alias} did not complete within 120 s");
-    }
-
-    private static async Task<Dictionary<string, string>> PostgresStatesAsync(string connectionString)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT database_key, state FROM onboardings", connection);
-        var states = new Dictionary<string, string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) states[reader.GetString(0)] = reader.GetString(1);
-        return states;
     }
 
     private static async Task<Dictionary<string, string>> SqliteStatesAsync(string file)

@@ -75,6 +75,9 @@ internal sealed class ApplyLog
     /// <summary>Called for every Apply (with the node that ran it).</summary>
     public Action<string, string, int, long>? OnApply { get; set; }
 
+    /// <summary>Called for every Apply with the node that ran it as the last argument.</summary>
+    public Action<string, string, int, long, string>? OnApplyOnNode { get; set; }
+
     public long Applies => Interlocked.Read(ref _applies);
 
     public void Record(string onboardingId, string step, int attempt, long at, string node)
@@ -83,6 +86,7 @@ internal sealed class ApplyLog
         _attempts.AddOrUpdate(Key(onboardingId, step), attempt, (_, n) => Math.Max(n, attempt));
         Slot(onboardingId, step).TrySetResult((at, node));
         OnApply?.Invoke(onboardingId, step, attempt, at);
+        OnApplyOnNode?.Invoke(onboardingId, step, attempt, at, node);
     }
 
     public Task<(long At, string Node)> FirstApplyAsync(string onboardingId, string step) => Slot(onboardingId, step).Task;
@@ -175,6 +179,7 @@ internal sealed partial class BenchSlack : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (string Channel, string? ThreadTs, JsonArray? Blocks)> _messages = new();
+    private ConcurrentQueue<string>? _changed;
     private int _calls;
 
     private BenchSlack(WebApplication app) => _app = app;
@@ -211,6 +216,7 @@ internal sealed partial class BenchSlack : IAsyncDisposable
         {
             var thread = method == "chat.update" && _messages.TryGetValue(ts, out var old) ? old.ThreadTs : body["thread_ts"]?.GetValue<string>();
             _messages[ts] = (channel, thread, body["blocks"]?.DeepClone() as JsonArray);
+            Volatile.Read(ref _changed)?.Enqueue(ts);
         }
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.WriteAsync(new JsonObject { ["ok"] = true, ["channel"] = channel, ["ts"] = ts, ["message_ts"] = ts }.ToJsonString());
@@ -228,12 +234,43 @@ internal sealed partial class BenchSlack : IAsyncDisposable
         var found = new List<Prompt>();
         foreach (var (ts, m) in _messages)
         {
-            if (m.Blocks is not { } blocks || !blocks.OfType<JsonObject>().Any(b => b["type"]?.GetValue<string>() == "actions")) continue;
-            var heading = blocks[0]?["text"]?["text"]?.GetValue<string>() ?? "";
-            if (PromptHeading().Match(heading) is not { Success: true } match) continue;
-            found.Add(new Prompt(ts, m.Channel, m.ThreadTs, match.Groups["id"].Value, match.Groups["step"].Value, match.Groups["db"].Value, blocks));
+            if (AsPrompt(ts, m) is { } prompt) found.Add(prompt);
         }
         return found;
+    }
+
+    /// <summary>
+    /// From now on, note which messages are posted or updated, for <see cref="TakeChangedPrompts"/> (off by default, so
+    /// the other modes keep nothing more than the messages).
+    /// </summary>
+    public void TrackChanges() => Interlocked.CompareExchange(ref _changed, new ConcurrentQueue<string>(), null);
+
+    /// <summary>
+    /// Prompts that still show buttons among the messages posted or updated since the last call (after
+    /// <see cref="TrackChanges"/>): a poll that costs what changed, not every message kept.
+    /// </summary>
+    public List<Prompt> TakeChangedPrompts()
+    {
+        var changed = new HashSet<string>();
+        if (Volatile.Read(ref _changed) is { } queue)
+        {
+            while (queue.TryDequeue(out var ts)) changed.Add(ts);
+        }
+        var found = new List<Prompt>();
+        foreach (var ts in changed)
+        {
+            if (_messages.TryGetValue(ts, out var m) && AsPrompt(ts, m) is { } prompt) found.Add(prompt);
+        }
+        return found;
+    }
+
+    private static Prompt? AsPrompt(string ts, (string Channel, string? ThreadTs, JsonArray? Blocks) m)
+    {
+        if (m.Blocks is not { } blocks || !blocks.OfType<JsonObject>().Any(b => b["type"]?.GetValue<string>() == "actions")) return null;
+        var heading = blocks[0]?["text"]?["text"]?.GetValue<string>() ?? "";
+        return PromptHeading().Match(heading) is { Success: true } match
+            ? new Prompt(ts, m.Channel, m.ThreadTs, match.Groups["id"].Value, match.Groups["step"].Value, match.Groups["db"].Value, blocks)
+            : null;
     }
 
     /// <summary>A signed <c>/prequel</c> slash command; returns the HTTP status.</summary>
@@ -292,6 +329,40 @@ internal sealed partial class BenchSlack : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
+}
+
+/// <summary>Onboarding drivers several modes share: warm-up onboardings and the states of a PostgreSQL run.</summary>
+internal static class BenchOnboarding
+{
+    public static IEnumerable<string> WarmupAliases(int warmups) => Enumerable.Range(1, warmups).Select(i => $"warm{i}");
+
+    /// <summary>Drives one onboarding of <paramref name="alias"/> to completed, clicking each prompt (through the clients in turn).</summary>
+    public static async Task WarmUpAsync(BenchSlack slack, HttpClient[] clients, string alias, Func<Task<Dictionary<string, string>>> states)
+    {
+        var turn = 0;
+        await slack.CommandAsync(clients[turn++ % clients.Length], "connect " + alias);
+        var clicked = new HashSet<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await states()).GetValueOrDefault(alias) == "completed") { Stats.Say($"warm-up onboarding of {alias} completed"); return; }
+            foreach (var prompt in slack.PendingPrompts().Where(p => p.Database == alias && clicked.Add(p.Ts)))
+                await slack.ApproveAsync(clients[turn++ % clients.Length], prompt);
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"the warm-up onboarding of {alias} did not complete within 120 s");
+    }
+
+    public static async Task<Dictionary<string, string>> PostgresStatesAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT database_key, state FROM onboardings", connection);
+        var states = new Dictionary<string, string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) states[reader.GetString(0)] = reader.GetString(1);
+        return states;
+    }
 }
 
 /// <summary>A fresh PostgreSQL database per run on the server named by <c>PREQUELBOT_TEST_POSTGRES</c> (loopback only).</summary>

@@ -33,17 +33,23 @@ internal sealed class SharedEffects(string connectionString)
         while (await reader.ReadAsync(cancellationToken)) world.Effects[reader.GetString(0)] = reader.GetInt32(1);
     }
 
-    private async Task PushAsync(FakeInfrastructure world, HashSet<string> before)
+    /// <summary>
+    /// Writes the effects Apply created or changed and deletes the ones it removed (compared with
+    /// <paramref name="before"/>). Only the difference: the node's world holds every effect pulled so far, and writing
+    /// all of them after each Apply grew with the number of onboardings (hundreds of upserts per Apply at 200).
+    /// </summary>
+    private async Task PushAsync(FakeInfrastructure world, Dictionary<string, int> before)
     {
         await using var batch = _source.CreateBatch();
         foreach (var (key, n) in world.Effects)
         {
+            if (before.TryGetValue(key, out var old) && old == n) continue;
             var upsert = new NpgsqlBatchCommand($"INSERT INTO {Table} (key, n) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET n = GREATEST({Table}.n, EXCLUDED.n)");
             upsert.Parameters.Add(new NpgsqlParameter { Value = key });
             upsert.Parameters.Add(new NpgsqlParameter { Value = n });
             batch.BatchCommands.Add(upsert);
         }
-        foreach (var gone in before.Where(k => !world.Effects.ContainsKey(k)))
+        foreach (var gone in before.Keys.Where(k => !world.Effects.ContainsKey(k)))
         {
             var delete = new NpgsqlBatchCommand($"DELETE FROM {Table} WHERE key = $1");
             delete.Parameters.Add(new NpgsqlParameter { Value = gone });
@@ -65,7 +71,7 @@ internal sealed class SharedEffects(string connectionString)
         public async Task<StepResult> ApplyAsync(StepContext context, CancellationToken cancellationToken)
         {
             await shared.PullAsync(world, cancellationToken);
-            var before = world.Effects.Keys.ToHashSet();
+            var before = world.Effects.ToDictionary();
             var result = await inner.ApplyAsync(context, cancellationToken);
             await shared.PushAsync(world, before);
             return result;
