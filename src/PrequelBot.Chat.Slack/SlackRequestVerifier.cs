@@ -52,21 +52,8 @@ public sealed class SlackRequestVerifier(IOptionsMonitor<SlackOptions> options, 
             return SlackVerification.StaleTimestamp;
         }
 
-        return SignatureMatches(KeyOf(secret), timestamp, signature, rawBody) ? SlackVerification.Valid : SlackVerification.BadSignature;
+        return SignatureMatches(Encoding.UTF8.GetBytes(secret), timestamp, signature, rawBody) ? SlackVerification.Valid : SlackVerification.BadSignature;
     }
-
-    /// <summary>The secret's UTF-8 bytes, kept while the configured secret is the same string.</summary>
-    private byte[] KeyOf(string secret)
-    {
-        if (Volatile.Read(ref _key) is { } key && ReferenceEquals(key.Secret, secret)) return key.Bytes;
-        var bytes = Encoding.UTF8.GetBytes(secret);
-        Volatile.Write(ref _key, new SigningKey(secret, bytes));
-        return bytes;
-    }
-
-    private SigningKey? _key;
-
-    private sealed record SigningKey(string Secret, byte[] Bytes);
 
     /// <summary><c>v0=</c> + lowercase hex of HMAC-SHA256(secret, <c>v0:{timestamp}:{body}</c>).</summary>
     public static string ComputeSignature(string secret, string timestamp, ReadOnlySpan<byte> rawBody)

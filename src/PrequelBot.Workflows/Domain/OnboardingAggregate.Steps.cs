@@ -72,7 +72,7 @@ public sealed partial class OnboardingAggregate
         var s = Step(stepName);
         if (State.IsFinished() || !s.IsHeldBy(owner)) return Transition.None("the lease is lost");
         s.LeaseUntil = leaseUntil;
-        return Transition.Saved();
+        return Transition.Saved() with { ChatUnchanged = true };
     }
 
     /// <summary>Voids a running step's lease whose worker is known to be gone (a single-node restart).</summary>

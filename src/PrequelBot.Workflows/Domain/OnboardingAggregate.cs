@@ -23,8 +23,8 @@ public sealed record Transition
     /// <summary>The actor was not allowed: only the refusal was recorded (audit trail).</summary>
     public bool Refused { get; init; }
     /// <summary>
-    /// The save changes nothing chat has to show now (a waiting step's re-check starting): the chat version is not
-    /// bumped and no chat sync is asked for; the save that ends the re-check is not quiet.
+    /// The save changes nothing chat shows (a lease heartbeat; a waiting step's re-check that finds nothing new): the
+    /// chat version is not bumped and no chat sync is asked for.
     /// </summary>
     public bool ChatUnchanged { get; init; }
 

@@ -15,10 +15,11 @@ public sealed class OnboardingUpdater(IOnboardingStore store, IWorkScheduler sch
     public sealed record Result(OnboardingAggregate? Saved, Transition Transition);
 
     /// <summary>
-    /// Loads, applies <paramref name="transition"/> and saves; repeats on conflict. With <paramref name="quiet"/> (a lease
-    /// heartbeat) the save changes nothing chat shows, so chat is not asked to catch up.
+    /// Loads, applies <paramref name="transition"/> and saves; repeats on conflict. A transition that changes nothing chat
+    /// shows (<see cref="Transition.ChatUnchanged"/>: a lease heartbeat, a re-check finding nothing new) does not ask chat
+    /// to catch up.
     /// </summary>
-    public async Task<Result> UpdateAsync(string onboardingId, Func<OnboardingAggregate, Transition> transition, CancellationToken cancellationToken, bool quiet = false)
+    public async Task<Result> UpdateAsync(string onboardingId, Func<OnboardingAggregate, Transition> transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transition);
         for (var attempt = 0; ; attempt++)
@@ -28,12 +29,11 @@ public sealed class OnboardingUpdater(IOnboardingStore store, IWorkScheduler sch
             var outcome = transition(aggregate);
             if (!outcome.Changed) return new Result(null, outcome);
             var expected = aggregate.Onboarding.Version;
-            var silent = quiet || outcome.ChatUnchanged;
             aggregate.Onboarding.UpdatedAt = time.GetUtcNow();
-            if (!silent) aggregate.Onboarding.ChatVersion++;
+            if (!outcome.ChatUnchanged) aggregate.Onboarding.ChatVersion++;
             if (await store.TrySaveAsync(aggregate, expected, cancellationToken))
             {
-                await AfterSaveAsync(aggregate, outcome, silent, cancellationToken);
+                await AfterSaveAsync(aggregate, outcome, cancellationToken);
                 return new Result(aggregate, outcome);
             }
             if (attempt >= 20) throw new InvalidOperationException($"Onboarding {onboardingId} is changing too often to save; try again.");
@@ -46,16 +46,16 @@ public sealed class OnboardingUpdater(IOnboardingStore store, IWorkScheduler sch
     {
         ArgumentNullException.ThrowIfNull(aggregate);
         await store.CreateAsync(aggregate, cancellationToken);
-        await AfterSaveAsync(aggregate, Transition.Saved(FollowUp.RunStep), quiet: false, cancellationToken);
+        await AfterSaveAsync(aggregate, Transition.Saved(FollowUp.RunStep), cancellationToken);
     }
 
-    private async Task AfterSaveAsync(OnboardingAggregate aggregate, Transition outcome, bool quiet, CancellationToken cancellationToken)
+    private async Task AfterSaveAsync(OnboardingAggregate aggregate, Transition outcome, CancellationToken cancellationToken)
     {
         var erase = aggregate.SecretsToErase;
         aggregate.Saved();
         // The leave hook: the onboarding ended (or a step ended after a cancel), so nothing may keep its secrets.
         if (erase) await secrets.EraseAsync(aggregate.Id, CancellationToken.None);
-        if (!quiet) scheduler.SyncChat(aggregate.Id);
+        if (!outcome.ChatUnchanged) scheduler.SyncChat(aggregate.Id);
         if (aggregate.State.IsFinished()) return;
         var step = aggregate.CurrentStep?.Name;
         switch (outcome.FollowUp)

@@ -69,7 +69,7 @@ public sealed partial class StepExecutor(
     }
 
     private async Task<bool> RenewLeaseAsync(string onboardingId, string stepName, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        (await updater.UpdateAsync(onboardingId, a => a.RenewLease(stepName, owner, time.GetUtcNow() + lease), cancellationToken, quiet: true)).Saved is not null;
+        (await updater.UpdateAsync(onboardingId, a => a.RenewLease(stepName, owner, time.GetUtcNow() + lease), cancellationToken)).Saved is not null;
 
     /// <summary>Binds the approval, applies, verifies; returns the transition that records the outcome.</summary>
     private async Task<Func<OnboardingAggregate, Transition>> RunAsync(OnboardingAggregate claimed, StepRecord step, string owner, IStepHandler handler, CancellationToken cancellationToken)
