@@ -39,6 +39,14 @@ internal static class SlackAckBench
             return await LoadAsync(client);
         }
 
+        if (Option("--compare", 0) is > 0 and var rounds)
+        {
+            // Target 1 of issue #18 as one printed ratio: the reference and the bot alternately, each in a fresh process
+            // with the same arguments (neither inherits the other's JIT, heap or thread pool), the server on core 0 and its
+            // clients on core 1; the median ratio is the figure.
+            return await CompareAsync(rounds, args.Where((_, i) => i != Array.IndexOf(args, "--compare") && i != Array.IndexOf(args, "--compare") + 1).ToArray());
+        }
+
         if (args.Contains("--reference"))
         {
             // The limit for this work: bare Kestrel that verifies Slack's signature and acks, nothing else.
@@ -131,11 +139,20 @@ internal static class SlackAckBench
 
         async Task<int> LoadFromAnotherProcessAsync(Uri target)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+            // --pin: this (server) process runs on core 0 (the caller started it so) and the clients on core 1.
+            var pin = args.Contains("--pin");
+            var start = new ProcessStartInfo(pin ? "taskset" : Environment.ProcessPath!) { UseShellExecute = false };
+            if (pin) foreach (var arg in new[] { "-c", "1", Environment.ProcessPath! }) start.ArgumentList.Add(arg);
             foreach (var arg in new[] { typeof(SlackAckBench).Assembly.Location, "--client", target.ToString(), "--count", $"{count}", "--warmup", $"{warmup}", "--clients", $"{clients}", "--max-seconds", $"{(int)limit.TotalSeconds}", "--rate", $"{rate}" })
                 start.ArgumentList.Add(arg);
             // The server's CPU per request: unlike req/s, barely moved by the machine's other work (warm-up included).
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            using var sampler = args.Contains("--alloc-types") ? new AllocationSampler() : null;
+            sampler?.Start();
+            var allocated = GC.GetTotalAllocatedBytes(precise: false);
+            var collections = GC.CollectionCount(0);
+            var workItems = ThreadPool.CompletedWorkItemCount;
+            var contentions = Monitor.LockContentionCount;
             using var client = Process.Start(start)!;
             using var stop = new CancellationTokenSource(limit + TimeSpan.FromSeconds(30));
             try
@@ -144,6 +161,11 @@ internal static class SlackAckBench
                 var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"server CPU: {used.TotalSeconds:0.00} s for {warmup + count} requests = {used.TotalMicroseconds / (warmup + count):0.0} µs/request (warm-up included)"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"server allocations: {(GC.GetTotalAllocatedBytes(precise: false) - allocated) / (double)(warmup + count):0} B/request, {GC.CollectionCount(0) - collections} gen-0 collections"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"server thread pool: {(ThreadPool.CompletedWorkItemCount - workItems) / (double)(warmup + count):0.00} work items/request, {ThreadPool.ThreadCount} threads, {(Monitor.LockContentionCount - contentions) / (double)(warmup + count):0.000} lock contentions/request"));
+                sampler?.Print(warmup + count);
             }
             catch (OperationCanceledException)
             {
@@ -152,6 +174,43 @@ internal static class SlackAckBench
                 return 1;
             }
             return client.ExitCode;
+        }
+
+        static async Task<int> CompareAsync(int rounds, string[] rest)
+        {
+            var ratios = new List<double>();
+            for (var round = 1; round <= rounds; round++)
+            {
+                var reference = await ChildAsync(["--reference", .. rest]);
+                var bot = await ChildAsync(rest);
+                if (reference is null || bot is null) return 1;
+                ratios.Add(bot.Value.RequestsPerSecond / reference.Value.RequestsPerSecond);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round}: reference {reference.Value.RequestsPerSecond:0} req/s ({reference.Value.CpuMicroseconds:0.0} µs CPU), status {bot.Value.RequestsPerSecond:0} req/s ({bot.Value.CpuMicroseconds:0.0} µs CPU) = {100 * ratios[^1]:0} %"));
+            }
+
+            ratios.Sort();
+            var median = ratios.Count % 2 == 1 ? ratios[ratios.Count / 2] : (ratios[ratios.Count / 2 - 1] + ratios[ratios.Count / 2]) / 2;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"status / reference max req/s over {rounds} rounds: median {100 * median:0} % (min {100 * ratios[0]:0} %, max {100 * ratios[^1]:0} %); target >= 80 %"));
+            return 0;
+        }
+
+        static async Task<(double RequestsPerSecond, double CpuMicroseconds)?> ChildAsync(string[] childArgs)
+        {
+            // As the issue measured it: the server pinned to one core, its load on the other (taskset, Linux).
+            var start = new ProcessStartInfo("taskset") { UseShellExecute = false, RedirectStandardOutput = true };
+            foreach (var arg in new[] { "-c", "0", Environment.ProcessPath!, typeof(SlackAckBench).Assembly.Location, "--pin" }) start.ArgumentList.Add(arg);
+            foreach (var arg in childArgs) start.ArgumentList.Add(arg);
+            using var child = Process.Start(start)!;
+            var output = await child.StandardOutput.ReadToEndAsync();
+            await child.WaitForExitAsync();
+            var rps = System.Text.RegularExpressions.Regex.Match(output, @"= (\d+) req/s");
+            var cpu = System.Text.RegularExpressions.Regex.Match(output, @"= ([\d.]+) µs/request");
+            if (child.ExitCode == 0 && rps.Success && cpu.Success)
+                return (double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(cpu.Groups[1].Value, CultureInfo.InvariantCulture));
+            Console.WriteLine($"A run failed (exit {child.ExitCode}):\n{output}");
+            return null;
         }
 
         static async Task<Run> RunAsync(HttpClient http, int total, int clients, int rate, CancellationToken cancellationToken)

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 
 namespace PrequelBot.Chat.Slack;
 
@@ -23,19 +22,39 @@ internal sealed partial class SlackInboundRequest
     /// <summary>Slash commands and clicks are a few KB; anything above this is refused with 413.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
-    private SlackInboundRequest(SlackInboundStatus status, Dictionary<string, StringValues>? form)
+    private SlackInboundRequest(SlackInboundStatus status, string? form)
     {
         Status = status;
-        Form = form ?? [];
+        _form = form ?? string.Empty;
     }
 
     public SlackInboundStatus Status { get; }
 
-    public Dictionary<string, StringValues> Form { get; }
+    /// <summary>The verified body, form-encoded; fields are decoded when asked for.</summary>
+    private readonly string _form;
 
-    /// <summary>The single value of <paramref name="field"/>, or null when it is missing, empty or repeated.</summary>
-    public string? Field(string field) =>
-        Form.TryGetValue(field, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
+    /// <summary>A verified request with this form body (tests).</summary>
+    internal static SlackInboundRequest FromForm(string form) => new(SlackInboundStatus.Verified, form);
+
+    /// <summary>
+    /// The single value of <paramref name="field"/>, or null when it is missing, empty or repeated. Names and values are
+    /// read as <see cref="QueryHelpers.ParseQuery(string?)"/> reads them (names case-insensitive), but only the asked-for
+    /// value is decoded: a slash command carries a dozen fields and a command reads half of them.
+    /// </summary>
+    public string? Field(string field)
+    {
+        string? value = null;
+        var seen = false;
+        foreach (var pair in new QueryStringEnumerable(_form))
+        {
+            if (!pair.DecodeName().Span.Equals(field, StringComparison.OrdinalIgnoreCase)) continue;
+            if (seen) return null;
+            seen = true;
+            value = pair.DecodeValue().ToString();
+        }
+
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
 
     public static async Task<SlackInboundRequest> ReadAsync(HttpRequest request, SlackRequestVerifier verifier, ILogger logger, CancellationToken cancellationToken)
     {
@@ -62,7 +81,7 @@ internal sealed partial class SlackInboundRequest
             return new SlackInboundRequest(SlackInboundStatus.Unauthorized, null);
         }
 
-        if (!string.Equals(request.ContentType?.Split(';')[0].Trim(), "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        if (!IsFormContentType(request.ContentType))
         {
             return new SlackInboundRequest(SlackInboundStatus.Malformed, null);
         }
@@ -77,26 +96,18 @@ internal sealed partial class SlackInboundRequest
             return new SlackInboundRequest(SlackInboundStatus.Malformed, null);
         }
 
-        return new SlackInboundRequest(SlackInboundStatus.Verified, ParseForm(text));
+        return new SlackInboundRequest(SlackInboundStatus.Verified, text);
     }
 
     private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
-    /// <summary>
-    /// As <see cref="QueryHelpers.ParseQuery(string?)"/> (names case-insensitive, a repeated name keeps every value), into
-    /// a dictionary sized for a slash command's dozen fields.
-    /// </summary>
-    internal static Dictionary<string, StringValues> ParseForm(string text)
+    /// <summary><c>application/x-www-form-urlencoded</c>, with or without parameters, in any case.</summary>
+    private static bool IsFormContentType(string? contentType)
     {
-        var form = new Dictionary<string, StringValues>(16, StringComparer.OrdinalIgnoreCase);
-        foreach (var pair in new QueryStringEnumerable(text))
-        {
-            var name = pair.DecodeName().ToString();
-            var value = pair.DecodeValue().ToString();
-            form[name] = form.TryGetValue(name, out var earlier) ? StringValues.Concat(earlier, value) : new StringValues(value);
-        }
-
-        return form;
+        var mediaType = contentType.AsSpan();
+        var parameters = mediaType.IndexOf(';');
+        if (parameters >= 0) mediaType = mediaType[..parameters];
+        return mediaType.Trim().Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>

@@ -82,6 +82,27 @@ public static class HostingExtensions
         return app;
     }
 
+    /// <summary>The thread-pool minimum with PostgreSQL storage; see <see cref="SizeThreadPool"/>.</summary>
+    public const int PostgresMinWorkerThreads = 32;
+
+    /// <summary>
+    /// With PostgreSQL storage, raises the thread pool's minimum to <see cref="PostgresMinWorkerThreads"/> worker threads.
+    /// Hangfire.PostgreSql enqueues synchronously, so every enqueue holds a pool thread for a PostgreSQL round trip, and
+    /// beyond its minimum (one thread per core) the pool adds threads only slowly: in a burst of clicks and commands
+    /// the clicks queued for seconds behind blocked threads (bench/README.md, "Scale"). Threads up to the minimum are
+    /// created on demand, none while idle. The embedded store keeps the runtime's minimum: its enqueue and writes stay
+    /// in this process, and a high minimum only keeps more threads busy at once, which costs CPU on a burst of requests
+    /// (bench/README.md, "Against the limit").
+    /// </summary>
+    public static WebApplication SizeThreadPool(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (!app.Services.GetRequiredService<IOptions<PrequelBot.State.StorageOptions>>().Value.IsPostgres) return app;
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, PostgresMinWorkerThreads), io);
+        return app;
+    }
+
     /// <summary>
     /// Validates every setting before anything starts. A bad setting prints one line naming the key to standard
     /// error (no stack trace) and returns false; the caller exits with code 1.

@@ -1,9 +1,3 @@
-// Hangfire's client (and Hangfire.PostgreSql's enqueue) is synchronous: a burst of clicks or commands blocks pool
-// threads, and the pool adds threads only slowly beyond its minimum (one per core). Threads up to this minimum are
-// created on demand without that delay; none are created idle (bench/README.md, "Scale").
-System.Threading.ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
-System.Threading.ThreadPool.SetMinThreads(Math.Max(minWorkers, 32), minIo);
-
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPrequelSettingsFile();
@@ -23,6 +17,7 @@ builder.Services.AddStartupReport();
 
 var app = builder.Build();
 if (!app.HasValidSettings()) return 1;
+app.SizeThreadPool();
 
 app.MapPrequelTelemetry();
 app.MapHealthEndpoints();

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace PrequelBot.Chat.Slack.Tests;
 
-/// <summary>The form parser of inbound requests reads a body exactly as ASP.NET Core's <see cref="QueryHelpers.ParseQuery(string?)"/> does.</summary>
+/// <summary>The fields of inbound requests are read from a body exactly as ASP.NET Core's <see cref="QueryHelpers.ParseQuery(string?)"/> reads it.</summary>
 public class SlackFormTests
 {
     [Theory]
@@ -14,16 +14,28 @@ public class SlackFormTests
     [InlineData("payload=%7B%22type%22%3A%22block_actions%22%7D")]
     [InlineData("text=%E2%9C%93%20%ZZ%2")]
     [InlineData("")]
-    public void Parses_as_ParseQuery(string body)
+    public void Reads_fields_as_ParseQuery(string body)
     {
         var expected = QueryHelpers.ParseQuery(body);
-        var actual = SlackInboundRequest.ParseForm(body);
+        var request = SlackInboundRequest.FromForm(body);
 
-        Assert.Equal(expected.Count, actual.Count);
+        // A field is its single non-empty value; missing, empty and repeated fields are null.
         foreach (var (name, values) in expected)
         {
-            Assert.True(actual.TryGetValue(name, out var mine), name);
-            Assert.Equal(values.ToArray(), mine.ToArray());
+            var single = values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
+            Assert.Equal(single, request.Field(name));
+            Assert.Equal(single, request.Field(name.ToUpperInvariant()));
         }
+
+        Assert.Null(request.Field("not_in_the_form"));
+    }
+
+    [Fact]
+    public void A_repeated_field_is_null_whatever_the_case_of_its_names()
+    {
+        var request = SlackInboundRequest.FromForm("User_Id=U1&user_id=U2&text=help");
+
+        Assert.Null(request.Field("user_id"));
+        Assert.Equal("help", request.Field("text"));
     }
 }

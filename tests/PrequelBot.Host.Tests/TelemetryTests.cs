@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Hangfire;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -73,6 +74,10 @@ public sealed class TelemetryTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Contains(Points(metrics, "prequelbot.dependency.duration"), p => Tag(p, "dependency") == dependency && p.GetHistogramCount() > 0);
         }
 
+        // Metrics stay in this process (no OTLP, no /metrics): only PrequelBot's own instruments are measured, not those
+        // of HttpClient (the calls to Prequel and AWS above), ASP.NET Core or Npgsql (the state store's commands).
+        lock (metrics) Assert.All(metrics, m => Assert.StartsWith("prequelbot.", m.Name, StringComparison.Ordinal));
+
         // Low cardinality: no onboarding id, no password, no URL in any tag of any PrequelBot metric.
         var password = world.Prequel.PostedPassword()!;
         foreach (var point in metrics.Where(m => m.Name.StartsWith("prequelbot.", StringComparison.Ordinal)).SelectMany(m => m.MetricPoints))
@@ -113,6 +118,9 @@ public sealed class TelemetryTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("# TYPE prequelbot_dependency_calls_total counter", text, StringComparison.Ordinal);
         Assert.Matches("(?m)^prequelbot_dependency_calls_total\\{[^}]*dependency=\"slack\"[^}]*outcome=\"success\"[^}]*\\} [1-9]", text);
         Assert.Contains("prequelbot_step_duration_seconds_bucket", text, StringComparison.Ordinal);
+        // With /metrics on, the instruments of HttpClient (the calls to Slack) are measured too.
+        Assert.Contains("http_client_request_duration_seconds_bucket", text, StringComparison.Ordinal);
+        lock (metrics) Assert.Contains(metrics, m => m.Name == "http.client.request.duration");
 
         // The dashboard's rule (OperatorAccess): no credentials configured and not a direct local request → 403.
         var outsider = await host.GetFromAsync("/metrics", IPAddress.Parse("203.0.113.7"));
@@ -127,7 +135,7 @@ public sealed class TelemetryTests(ITestOutputHelper output) : IAsyncLifetime
         var shared = new Dictionary<string, string?>(storage);
         await using var nodeB = await SlackBotHost.StartAsync(Path.Combine(_directory, "b"),
             settings: new Dictionary<string, string?>(shared) { ["Telemetry:NodeName"] = "node-b" },
-            services: s => s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans).SetSampler(new AlwaysOnSampler())));
+            services: s => s.ConfigureOpenTelemetryTracerProvider(t => t.AddPrequelInstrumentation().AddInMemoryExporter(spans).SetSampler(new AlwaysOnSampler())));
         // Node A only takes requests: its Hangfire servers are removed, so every job runs on node B.
         await using var nodeA = await SlackBotHost.StartAsync(Path.Combine(_directory, "a"),
             settings: new Dictionary<string, string?>(shared) { ["Telemetry:NodeName"] = "node-a" },

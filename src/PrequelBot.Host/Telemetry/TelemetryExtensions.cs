@@ -53,23 +53,17 @@ public static partial class TelemetryExtensions
         // Hangfire keeps its filters globally: the trace filter is added once per process.
         if (!GlobalJobFilters.Filters.Any(f => f.Instance is TraceContextJobFilter)) GlobalJobFilters.Filters.Add(new TraceContextJobFilter());
 
-        var otel = services.AddOpenTelemetry()
+        services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddDetector(sp => new NodeResourceDetector(sp.GetRequiredService<IOptions<TelemetryOptions>>().Value.EffectiveNodeName)))
             .WithTracing(t =>
             {
-                t.AddSource(PrequelBotTelemetry.Name)
-                    .AddAspNetCoreInstrumentation(o =>
-                    {
-                        // Probes and scrapes are noise; the query string never reaches a span.
-                        o.Filter = context => context.Request.Path != "/healthz" && context.Request.Path != "/readyz" && context.Request.Path != MetricsPath;
-                    })
-                    .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = RedactSecretUrl)
-                    .AddNpgsql();
-                // Without an exporter no span goes anywhere: they are not recorded (AlwaysOff still creates the activities,
-                // so trace ids reach the logs and the Hangfire jobs). Recording every request cost ~25 µs of CPU per
-                // request for nothing (bench/README.md, "Against the limit"). A provider that adds an exporter of its own
-                // sets a sampler after this one.
-                if (otlp) t.AddOtlpExporter();
+                t.AddSource(PrequelBotTelemetry.Name);
+                // Spans go somewhere only with OTLP. Without it nothing is recorded (AlwaysOff still creates the
+                // activities, so trace ids reach the logs and the Hangfire jobs) and requests, HTTP calls and PostgreSQL
+                // commands are not instrumented at all: recording and enriching spans nobody exports cost about a fifth of
+                // the CPU of a `status` (bench/README.md, "Against the limit"). A provider that adds an exporter of its own
+                // adds the instrumentation and a sampler with it (AddPrequelInstrumentation).
+                if (otlp) t.AddPrequelInstrumentation().AddOtlpExporter();
                 else t.SetSampler(new AlwaysOffSampler());
             })
             .WithMetrics(m =>
@@ -80,9 +74,34 @@ public static partial class TelemetryExtensions
                 if (otlp) m.AddOtlpExporter();
                 // A pull reader: it collects only when /metrics is scraped, and /metrics is mapped only when enabled.
                 m.AddPrometheusExporter();
+                // The instruments of ASP.NET Core, HttpClient and Npgsql are measured only when metrics leave the process
+                // (OTLP or /metrics; the setting is read when the provider is built, so a test host's late settings count):
+                // otherwise every request would aggregate a histogram point that no one reads.
+                if (!otlp && m is IDeferredMeterProviderBuilder deferred)
+                {
+                    deferred.Configure((sp, metrics) =>
+                    {
+                        if (sp.GetRequiredService<IOptions<TelemetryOptions>>().Value.PrometheusEndpoint) return;
+                        metrics.AddView(instrument => instrument.Meter.Name == PrequelBotTelemetry.Name ? null : MetricStreamConfiguration.Drop);
+                    });
+                }
             });
-        _ = otel;
         return builder;
+    }
+
+    /// <summary>
+    /// Spans for ASP.NET Core requests (not the probes or <c>/metrics</c>; the query string never reaches a span),
+    /// outgoing HTTP calls (a <c>response_url</c> redacted) and Npgsql commands. The host adds them when spans are exported
+    /// over OTLP; code that exports spans another way (an in-memory exporter in tests) adds them with its exporter.
+    /// </summary>
+    public static TracerProviderBuilder AddPrequelInstrumentation(this TracerProviderBuilder tracing)
+    {
+        ArgumentNullException.ThrowIfNull(tracing);
+        return tracing
+            .AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                context.Request.Path != "/healthz" && context.Request.Path != "/readyz" && context.Request.Path != MetricsPath)
+            .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = RedactSecretUrl)
+            .AddNpgsql();
     }
 
     /// <summary>
