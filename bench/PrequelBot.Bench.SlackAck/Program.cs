@@ -57,6 +57,8 @@ internal static class SlackAckBench
                 : await LoadFromAnotherProcessAsync(reference.Address);
         }
 
+        // Loopback only: with no Aws:Region the SDK's region chain would ask the EC2 instance metadata service.
+        Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
         var directory = Path.Combine(Path.GetTempPath(), "prequelbot-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         await using var slack = await FakeSlack.StartAsync();

@@ -182,6 +182,8 @@ internal sealed class NodeProcess : IAsyncDisposable
         foreach (var arg in extra) start.ArgumentList.Add(arg);
         start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         start.Environment.Remove("DOTNET_ENVIRONMENT");
+        // Loopback only: with no Aws:Region the SDK's region chain would ask the EC2 instance metadata service.
+        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
         var node = new NodeProcess(new Process { StartInfo = start });
         node._process.OutputDataReceived += (_, e) => node.OnLine(e.Data, name, log);
         node._process.ErrorDataReceived += (_, e) => { if (e.Data is not null) node.Keep(e.Data); };

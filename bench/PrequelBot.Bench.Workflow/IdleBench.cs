@@ -130,6 +130,8 @@ internal static partial class IdleBench
         start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         start.Environment.Remove("DOTNET_ENVIRONMENT");
         start.Environment["DOTNET_NOLOGO"] = "1";
+        // Loopback only: with no Aws:Region the SDK's region chain would ask the EC2 instance metadata service.
+        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
         foreach (var (key, value) in env) start.Environment[key] = value;
