@@ -180,25 +180,31 @@ internal static class SlackAckBench
 
         static async Task<int> CompareAsync(int rounds, string[] rest)
         {
-            var ratios = new List<double>();
+            var throughput = new List<double>();
+            var tail = new List<double>();
             for (var round = 1; round <= rounds; round++)
             {
                 var reference = await ChildAsync(["--reference", .. rest]);
                 var bot = await ChildAsync(rest);
                 if (reference is null || bot is null) return 1;
-                ratios.Add(bot.Value.RequestsPerSecond / reference.Value.RequestsPerSecond);
+                throughput.Add(bot.Value.RequestsPerSecond / reference.Value.RequestsPerSecond);
+                tail.Add(bot.Value.P99 / reference.Value.P99);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}: reference {reference.Value.RequestsPerSecond:0} req/s ({reference.Value.CpuMicroseconds:0.0} µs CPU), status {bot.Value.RequestsPerSecond:0} req/s ({bot.Value.CpuMicroseconds:0.0} µs CPU) = {100 * ratios[^1]:0} %"));
+                    $"round {round}: reference {reference.Value.RequestsPerSecond:0} req/s, p99 {reference.Value.P99:0.00} ms, {reference.Value.CpuMicroseconds:0.0} µs CPU; status {bot.Value.RequestsPerSecond:0} req/s, p99 {bot.Value.P99:0.00} ms, {bot.Value.CpuMicroseconds:0.0} µs CPU: {100 * throughput[^1]:0} % of the req/s, {tail[^1]:0.00}× the p99"));
             }
 
-            ratios.Sort();
-            var median = ratios.Count % 2 == 1 ? ratios[ratios.Count / 2] : (ratios[ratios.Count / 2 - 1] + ratios[ratios.Count / 2]) / 2;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"status / reference max req/s over {rounds} rounds: median {100 * median:0} % (min {100 * ratios[0]:0} %, max {100 * ratios[^1]:0} %); target >= 80 %"));
+                $"status / reference over {rounds} rounds: req/s median {100 * Median(throughput):0} % (min {100 * throughput.Min():0} %, max {100 * throughput.Max():0} %; target >= 80 % closed loop), p99 median {Median(tail):0.00}× (target <= 1.5× at 100 req/s)"));
             return 0;
+
+            static double Median(List<double> values)
+            {
+                var sorted = values.Order().ToList();
+                return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+            }
         }
 
-        static async Task<(double RequestsPerSecond, double CpuMicroseconds)?> ChildAsync(string[] childArgs)
+        static async Task<(double RequestsPerSecond, double P99, double CpuMicroseconds)?> ChildAsync(string[] childArgs)
         {
             // As the issue measured it: the server pinned to one core, its load on the other (taskset, Linux).
             var start = new ProcessStartInfo("taskset") { UseShellExecute = false, RedirectStandardOutput = true };
@@ -208,9 +214,10 @@ internal static class SlackAckBench
             var output = await child.StandardOutput.ReadToEndAsync();
             await child.WaitForExitAsync();
             var rps = System.Text.RegularExpressions.Regex.Match(output, @"= (\d+) req/s");
+            var p99 = System.Text.RegularExpressions.Regex.Match(output, @" p99 ([\d.]+)");
             var cpu = System.Text.RegularExpressions.Regex.Match(output, @"= ([\d.]+) µs/request");
-            if (child.ExitCode == 0 && rps.Success && cpu.Success)
-                return (double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(cpu.Groups[1].Value, CultureInfo.InvariantCulture));
+            if (child.ExitCode == 0 && rps.Success && p99.Success && cpu.Success)
+                return (double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(p99.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(cpu.Groups[1].Value, CultureInfo.InvariantCulture));
             Console.WriteLine($"A run failed (exit {child.ExitCode}):\n{output}");
             return null;
         }
