@@ -18,8 +18,9 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>
 /// OpenTelemetry for the host (docs/operations.md, "Metrics and traces"): PrequelBot's own meter and activity source;
 /// ASP.NET Core, HttpClient and Npgsql instrumentation only where it is exported; OTLP export when
-/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; the optional Prometheus <c>/metrics</c>; the W3C trace context carried into every Hangfire job; per-dependency call
-/// metrics for Slack, Teams, Prequel, RDS, EC2 and PostgreSQL; JSON console logs with trace and span ids.
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; the optional Prometheus <c>/metrics</c>; the W3C trace context carried
+/// into every Hangfire job; per-dependency call metrics for Slack, Teams, Prequel, RDS, EC2 and PostgreSQL; JSON
+/// console logs with trace and span ids.
 /// </summary>
 public static partial class TelemetryExtensions
 {
