@@ -74,7 +74,7 @@ public sealed class SlackRequestVerifier(IOptionsMonitor<SlackOptions> options, 
         var hex = signature.AsSpan(prefix.Length);
         foreach (var c in hex)
         {
-            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+            if (!char.IsAsciiHexDigitLower(c)) return false; // [0-9a-f]
         }
 
         Span<byte> claimed = stackalloc byte[HMACSHA256.HashSizeInBytes];
