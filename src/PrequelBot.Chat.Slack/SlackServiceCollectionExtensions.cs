@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using PrequelBot.Chat.Slack;
@@ -12,7 +13,7 @@ public static class SlackServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the Slack adapter: options (section <c>Slack</c>, validated at start-up), signature verification,
-    /// the Web API client (typed HttpClient with retries for transient failures), the chat port
+    /// the Web API client (named HttpClient with retries for transient failures), the chat port
     /// (<see cref="IChatPlatform"/> "slack"), an <see cref="IIntegrationStatus"/>, the shared inbound handler and
     /// Socket Mode (a hosted service, active only with <c>Slack:AppToken</c>). Safe to call twice.
     /// Map the endpoints with <c>app.MapSlackEndpoints()</c>.
@@ -40,11 +41,18 @@ public static class SlackServiceCollectionExtensions
 
         // The default HTTP logging would write full URIs, and a response_url path is a capability to post
         // into the user's conversation; SlackWebApiClient logs method names and error codes itself.
-        services.AddHttpClient<SlackWebApiClient>(http => http.Timeout = TimeSpan.FromSeconds(60))
+        // A named client with an explicit factory rather than AddHttpClient<T>: the typed-client factory builds
+        // its activator by compiling an expression tree, which loads System.Linq.Expressions and the emitter at
+        // start-up for one constructor call (bench/README.md, "Idle cost and start-up time").
+        services.AddHttpClient(SlackWebApiClient.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(60))
             .RemoveAllLoggers()
             .AddResilienceHandler("slack-web-api", pipeline => pipeline
                 .AddRetry(SlackTransientFailures.RetryOptions())
                 .AddTimeout(TimeSpan.FromSeconds(10)));
+        services.TryAddTransient(sp => new SlackWebApiClient(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(SlackWebApiClient.HttpClientName),
+            sp.GetRequiredService<IOptionsMonitor<SlackOptions>>(),
+            sp.GetRequiredService<ILogger<SlackWebApiClient>>()));
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatPlatform, SlackChatPlatform>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIntegrationStatus, SlackIntegrationStatus>());

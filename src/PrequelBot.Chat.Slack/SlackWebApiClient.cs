@@ -26,6 +26,9 @@ public sealed record SlackMessagePage(IReadOnlyList<JsonObject> Messages, string
 /// </summary>
 public sealed partial class SlackWebApiClient(HttpClient http, IOptionsMonitor<SlackOptions> options, ILogger<SlackWebApiClient> logger)
 {
+    /// <summary>The named HttpClient (timeouts, retries, no request logging) registered by <c>AddSlackChat</c>.</summary>
+    public const string HttpClientName = "SlackWebApi";
+
     /// <summary>Used when Slack rate-limits without a <c>Retry-After</c> header.</summary>
     public static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(30);
 
