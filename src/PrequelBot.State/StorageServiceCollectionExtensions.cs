@@ -57,29 +57,10 @@ public static class StorageServiceCollectionExtensions
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings();
-            if (o.IsPostgres)
-            {
-                config.UsePostgreSqlStorage(
-                    c => c.UseNpgsqlConnection(HangfireConnectionString(o.ConnectionString)),
-                    new PostgreSqlStorageOptions
-                    {
-                        // Cross-process pick-up by one LISTEN connection per process (PostgresJobWakeup) instead of one per
-                        // idle worker; Hangfire's own long polling only if that is unavailable (docs/architecture.md, "Jobs on PostgreSQL").
-                        EnableLongPolling = !PostgresJobWakeup.IsAvailable,
-                        QueuePollInterval = TimeSpan.FromSeconds(5),
-                        // A crashed node's job is re-fetched after this; a step running longer keeps its own lease (renewed by its
-                        // heartbeat), so a re-fetched job finds it held and does nothing.
-                        InvisibilityTimeout = TimeSpan.FromMinutes(5),
-                        PrepareSchemaIfNecessary = true,
-                        SchemaName = "hangfire",
-                    })
-                    .WithJobExpirationTimeout(FinishedJobRetention);
-            }
-            else
-            {
-                config.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = FinishedJobRetention })
-                    .WithJobExpirationTimeout(FinishedJobRetention);
-            }
+            // One method per store: a method's references are resolved when it is compiled, so a SQLite node never
+            // loads Hangfire.PostgreSql (bench/README.md, "Idle cost").
+            if (o.IsPostgres) UsePostgresJobStorage(config, o.ConnectionString);
+            else UseInMemoryJobStorage(config);
         });
 
         services.AddSingleton<IHostedService>(sp =>
@@ -93,6 +74,27 @@ public static class StorageServiceCollectionExtensions
         services.AddPrequelSecrets();
         return services;
     }
+
+    private static void UsePostgresJobStorage(IGlobalConfiguration config, string connectionString) =>
+        config.UsePostgreSqlStorage(
+                c => c.UseNpgsqlConnection(HangfireConnectionString(connectionString)),
+                new PostgreSqlStorageOptions
+                {
+                    // Cross-process pick-up by one LISTEN connection per process (PostgresJobWakeup) instead of one per
+                    // idle worker; Hangfire's own long polling only if that is unavailable (docs/architecture.md, "Jobs on PostgreSQL").
+                    EnableLongPolling = !PostgresJobWakeup.IsAvailable,
+                    QueuePollInterval = TimeSpan.FromSeconds(5),
+                    // A crashed node's job is re-fetched after this; a step running longer keeps its own lease (renewed by its
+                    // heartbeat), so a re-fetched job finds it held and does nothing.
+                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                    PrepareSchemaIfNecessary = true,
+                    SchemaName = "hangfire",
+                })
+            .WithJobExpirationTimeout(FinishedJobRetention);
+
+    private static void UseInMemoryJobStorage(IGlobalConfiguration config) =>
+        config.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = FinishedJobRetention })
+            .WithJobExpirationTimeout(FinishedJobRetention);
 
     /// <summary>
     /// Hangfire's own pool: at most 10 connections, idle ones closed after 30 s, unless the connection string says

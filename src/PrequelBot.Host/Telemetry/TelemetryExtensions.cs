@@ -64,7 +64,7 @@ public static partial class TelemetryExtensions
                 // commands are not instrumented at all: recording and enriching spans nobody exports cost about a fifth of
                 // the CPU of a `status` (bench/README.md, "Against the limit"). A provider that adds an exporter of its own
                 // adds the instrumentation and a sampler with it (AddPrequelInstrumentation).
-                if (otlp) t.AddPrequelInstrumentation().AddOtlpExporter();
+                if (otlp) ExportSpansOverOtlp(t);
                 else t.SetSampler(new AlwaysOffSampler());
             })
             .WithMetrics(m =>
@@ -72,7 +72,7 @@ public static partial class TelemetryExtensions
                 m.AddMeter(PrequelBotTelemetry.Name, "Npgsql")
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation();
-                if (otlp) m.AddOtlpExporter();
+                if (otlp) ExportMetricsOverOtlp(m);
                 // A pull reader: it collects only when /metrics is scraped, and /metrics is mapped only when enabled.
                 m.AddPrometheusExporter();
                 // The instruments of ASP.NET Core, HttpClient and Npgsql are measured only when metrics leave the process
@@ -89,6 +89,12 @@ public static partial class TelemetryExtensions
             });
         return builder;
     }
+
+    // The OTLP exporter is referenced only from these two methods, so its assembly (and its gRPC/protobuf code) is
+    // loaded only when OTLP is on: a method's references are resolved when it is compiled, not when a branch runs.
+    private static void ExportSpansOverOtlp(TracerProviderBuilder tracing) => tracing.AddPrequelInstrumentation().AddOtlpExporter();
+
+    private static void ExportMetricsOverOtlp(MeterProviderBuilder metrics) => metrics.AddOtlpExporter();
 
     /// <summary>
     /// Spans for ASP.NET Core requests (not the probes or <c>/metrics</c>; the query string never reaches a span),
