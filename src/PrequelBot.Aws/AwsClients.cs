@@ -63,43 +63,56 @@ public sealed class AwsEndpoint
 /// </summary>
 public sealed class AwsClients : IDisposable
 {
-    private readonly Lazy<IRdsClient> _rds;
-    private readonly Lazy<IAmazonEC2> _ec2;
     private readonly List<IDisposable> _owned = [];
+    // Not Lazy<IAmazonEC2>: a generic instance over the EC2 interface in the constructor would load that interface
+    // (over a thousand methods) into every process at start-up, AWS configured or not (bench/README.md, "Idle cost").
+    private IRdsClient? _rds;
+    private IAmazonEC2? _ec2;
+    private object? _rdsLock;
+    private object? _ec2Lock;
 
     public AwsClients(AwsEndpoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         Endpoint = endpoint;
-        _rds = new Lazy<IRdsClient>(() =>
-        {
-            var client = new RdsQueryClient(endpoint.Configure(new RdsClientConfig { HttpClientFactory = new MeteredAwsHttpClientFactory(PrequelBotTelemetry.Dependencies.Rds) }));
-            lock (_owned) { _owned.Add(client); }
-            return new RdsClient(client);
-        });
-        _ec2 = new Lazy<IAmazonEC2>(() =>
-        {
-            var client = new AmazonEC2Client(endpoint.Configure(new AmazonEC2Config { HttpClientFactory = new MeteredAwsHttpClientFactory(PrequelBotTelemetry.Dependencies.Ec2) }));
-            lock (_owned) { _owned.Add(client); }
-            return client;
-        });
     }
 
-    /// <summary>For tests: given clients.</summary>
-    public AwsClients(AwsEndpoint endpoint, IRdsClient rds, IAmazonEC2 ec2)
+    /// <summary>
+    /// For tests: given clients. Internal so the container sees one public constructor: it inspects the parameters of
+    /// every public one, and this one's <see cref="IAmazonEC2"/> would load the EC2 SDK at start-up.
+    /// </summary>
+    internal AwsClients(AwsEndpoint endpoint, IRdsClient rds, IAmazonEC2 ec2)
     {
         Endpoint = endpoint;
-        _rds = new Lazy<IRdsClient>(rds);
-        _ec2 = new Lazy<IAmazonEC2>(ec2);
+        _rds = rds;
+        _ec2 = ec2;
     }
 
     public AwsEndpoint Endpoint { get; }
 
     public string Region => Endpoint.Region ?? throw new StepFailedException("AWS is not configured: set Aws:Region (or AWS_REGION) and credentials through the AWS default chain");
 
-    public IRdsClient Rds => Endpoint.IsConfigured ? _rds.Value : throw new StepFailedException("AWS is not configured: set Aws:Region (or AWS_REGION)");
+    public IRdsClient Rds => Endpoint.IsConfigured
+        ? LazyInitializer.EnsureInitialized(ref _rds, ref _rdsLock, CreateRds)
+        : throw new StepFailedException("AWS is not configured: set Aws:Region (or AWS_REGION)");
 
-    public IAmazonEC2 Ec2 => Endpoint.IsConfigured ? _ec2.Value : throw new StepFailedException("AWS is not configured: set Aws:Region (or AWS_REGION)");
+    public IAmazonEC2 Ec2 => Endpoint.IsConfigured
+        ? LazyInitializer.EnsureInitialized(ref _ec2, ref _ec2Lock, CreateEc2)
+        : throw new StepFailedException("AWS is not configured: set Aws:Region (or AWS_REGION)");
+
+    private IRdsClient CreateRds()
+    {
+        var client = new RdsQueryClient(Endpoint.Configure(new RdsClientConfig { HttpClientFactory = new MeteredAwsHttpClientFactory(PrequelBotTelemetry.Dependencies.Rds) }));
+        lock (_owned) { _owned.Add(client); }
+        return new RdsClient(client);
+    }
+
+    private IAmazonEC2 CreateEc2()
+    {
+        var client = new AmazonEC2Client(Endpoint.Configure(new AmazonEC2Config { HttpClientFactory = new MeteredAwsHttpClientFactory(PrequelBotTelemetry.Dependencies.Ec2) }));
+        lock (_owned) { _owned.Add(client); }
+        return client;
+    }
 
     public void Dispose()
     {
