@@ -141,6 +141,21 @@ public sealed class OperatorAccessHostTests : IDisposable
         }, "EncryptedData");
     }
 
+    [Fact]
+    public async Task The_key_ring_is_read_on_first_use_not_at_start_up()
+    {
+        await using var host = Start();
+        var ring = host.Services.GetRequiredService<ISecretRecordStore>();
+        // Data Protection's own warm-up service would have created the first key while the host started.
+        Assert.Empty(ring.GetDataProtectionKeys());
+
+        var store = host.Services.GetRequiredService<ISecretStore>();
+        await store.PutAsync("ob-lazyring", "test-secret", "reader-password-Lz4!", CancellationToken.None);
+
+        Assert.Single(ring.GetDataProtectionKeys());
+        Assert.Equal("reader-password-Lz4!", await store.GetAsync("ob-lazyring", "test-secret", CancellationToken.None));
+    }
+
     private async Task AssertRingProtectedAndReadableAfterRestartAsync(Dictionary<string, string?> settings, string encryptedMarker)
     {
         const string secret = "reader-password-Zq81!";

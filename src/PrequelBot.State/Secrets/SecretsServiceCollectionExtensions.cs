@@ -22,6 +22,10 @@ public static class SecretsServiceCollectionExtensions
         services.AddSingleton<SecretsMarker>();
         services.TryAddSingleton<ISecretRecordStore>(sp => sp.GetRequiredService<IStateStore>());
         services.AddDataProtection().SetApplicationName("PrequelBot");
+        // The ring is read when the first secret is stored or read, not at start-up: Data Protection's warm-up service
+        // would parse the XML ring and start OpenSSL in every idle process, and it only logs a failure, it does not
+        // stop the start (docs/architecture.md, "Secrets").
+        foreach (var warmUp in services.Where(IsDataProtectionWarmUp).ToList()) services.Remove(warmUp);
         services.AddOptions<KeyManagementOptions>()
             .Configure<ISecretRecordStore>((options, store) => options.XmlRepository = new StateStoreXmlRepository(store));
 
@@ -37,6 +41,10 @@ public static class SecretsServiceCollectionExtensions
         services.TryAddSingleton<ISecretStore, DataProtectionSecretStore>();
         return services;
     }
+
+    private static bool IsDataProtectionWarmUp(ServiceDescriptor service) =>
+        service.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)
+        && service.ImplementationType?.Assembly == typeof(KeyManagementOptions).Assembly;
 
     private sealed class SecretsMarker;
 }
