@@ -1,4 +1,4 @@
-// The slim builder (docs/operations.md, "Hosting"): no IIS integration, HTTP/3, hosting-startup assemblies or Debug
+// The slim builder (docs/operations.md, "Hosting"): no IIS integration, HTTP/3, regex route constraints or Debug
 // and EventSource loggers, none of which a Linux chat bot uses; Kestrel's HTTPS endpoint settings are added back.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.WebHost.UseKestrelHttpsConfiguration();
