@@ -10,7 +10,9 @@ namespace PrequelBot.Workflows.Tests;
 /// <summary>
 /// The engine's guarantees (docs/workflow.md): a step runs on one worker however long it takes, an approval covers
 /// exactly the change it showed and only while it is valid, cancel reaches a running step, and quorum prompts.
+/// Two of them run in real time with a 1 s lease renewed every 250 ms, so the class runs alone (<see cref="RealTimeLeases"/>).
 /// </summary>
+[Collection(RealTimeLeases.Name)]
 public sealed class EngineGuaranteeTests
 {
     private static async Task<ApprovalPromptView> PromptForAsync(EngineFixture f, string id, string step)
@@ -305,4 +307,15 @@ public sealed class EngineGuaranteeTests
         Assert.EndsWith(reply.Plan.Unplanned!, reply.Text);
         Assert.Empty(f.World.Effects);
     }
+}
+
+/// <summary>
+/// Tests whose leases are real time and scaled down to a second: they run alone, not beside the other test classes.
+/// On two cores a parallel class can starve the heartbeat for longer than the lease; the lease then lapses as designed
+/// and a duplicate takes the step over, which is the engine working and the test measuring the machine.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RealTimeLeases
+{
+    public const string Name = "real-time leases";
 }
