@@ -37,7 +37,7 @@ public sealed class JobCallTests
     [Fact]
     public void Drift_sweep_job_equals_the_expression_job()
     {
-        var made = JobCall.Of<DriftJob>(DriftJob.Sweep, CancellationToken.None);
+        var made = JobCall.Of(DriftJob.Sweep, CancellationToken.None);
         AssertSame(Job.FromExpression<DriftJob>(j => j.SweepAsync(CancellationToken.None)), made);
     }
 
@@ -45,7 +45,7 @@ public sealed class JobCallTests
     public void A_wrong_argument_list_is_refused_by_Hangfire()
     {
         var method = JobCall.Method<StepJob>(nameof(StepJob.RunAsync));
-        Assert.Throws<ArgumentException>(() => JobCall.Of<StepJob>(method, "ob-1", CancellationToken.None));
+        Assert.Throws<ArgumentException>(() => JobCall.Of(method, "ob-1", CancellationToken.None));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Reflection;
 using Hangfire;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,9 +21,9 @@ public sealed class DriftJob(DriftWatch watch, DriftNotices notices, IBackground
     /// <summary>The recurring job's id on the dashboard (Recurring jobs).</summary>
     public const string RecurringJobId = "drift-sweep";
 
-    internal static readonly System.Reflection.MethodInfo Sweep = JobCall.Method<DriftJob>(nameof(SweepAsync));
-    private static readonly System.Reflection.MethodInfo Check = JobCall.Method<DriftJob>(nameof(CheckAsync));
-    private static readonly System.Reflection.MethodInfo PostNotice = JobCall.Method<DriftJob>(nameof(PostNoticeAsync));
+    internal static readonly MethodInfo Sweep = JobCall.Method<DriftJob>(nameof(SweepAsync));
+    private static readonly MethodInfo Check = JobCall.Method<DriftJob>(nameof(CheckAsync));
+    private static readonly MethodInfo PostNotice = JobCall.Method<DriftJob>(nameof(PostNoticeAsync));
 
     /// <summary>The recurring sweep: enqueues one check per due database and one post per notice that has not reached chat.</summary>
     [Queue(JobQueues.Rechecks)]
@@ -32,9 +33,9 @@ public sealed class DriftJob(DriftWatch watch, DriftNotices notices, IBackground
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
         var sweep = await watch.SweepAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var alias in sweep.Due) jobs.Enqueue<DriftJob>(Check, alias, CancellationToken.None);
+        foreach (var alias in sweep.Due) jobs.Enqueue(Check, alias, CancellationToken.None);
         foreach (var alias in sweep.NoticesPending.Except(sweep.Due, StringComparer.Ordinal))
-            jobs.Enqueue<DriftJob>(PostNotice, alias, CancellationToken.None);
+            jobs.Enqueue(PostNotice, alias, CancellationToken.None);
     }
 
     /// <summary>Checks one database; when what has drifted changed, its notice is stored and a post enqueued.</summary>
@@ -44,7 +45,7 @@ public sealed class DriftJob(DriftWatch watch, DriftNotices notices, IBackground
     public async Task CheckAsync(string databaseAlias, CancellationToken cancellationToken)
     {
         if (await watch.CheckAsync(databaseAlias, cancellationToken).ConfigureAwait(false))
-            jobs.Enqueue<DriftJob>(PostNotice, databaseAlias, CancellationToken.None);
+            jobs.Enqueue(PostNotice, databaseAlias, CancellationToken.None);
     }
 
     /// <summary>Posts the database's pending drift notice to the channel it was connected from. The sweep re-drives it if retries run out.</summary>
@@ -84,7 +85,7 @@ public sealed partial class DriftSchedule(IRecurringJobManager recurring, IOptio
         }
         var cron = Cron(interval);
         // The queue comes from the method's [Queue] attribute (works on every storage; a queue argument needs storage support).
-        recurring.AddOrUpdate(DriftJob.RecurringJobId, JobCall.Of<DriftJob>(DriftJob.Sweep, CancellationToken.None), cron,
+        recurring.AddOrUpdate(DriftJob.RecurringJobId, JobCall.Of(DriftJob.Sweep, CancellationToken.None), cron,
             new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         LogOn(logger, interval, cron);
         return Task.CompletedTask;

@@ -16,17 +16,17 @@ public sealed class HangfireWorkScheduler(IBackgroundJobClient jobs) : IWorkSche
     private static readonly MethodInfo Sync = JobCall.Method<ChatSyncJob>(nameof(ChatSyncJob.SyncAsync));
 
     public void RunStep(string onboardingId, string stepName) =>
-        jobs.Enqueue<StepJob>(Run, onboardingId, stepName, CancellationToken.None);
+        jobs.Enqueue(Run, onboardingId, stepName, CancellationToken.None);
 
     public void RunApprovedStep(string onboardingId, string stepName) =>
-        jobs.Enqueue<StepJob>(RunApproved, onboardingId, stepName, CancellationToken.None);
+        jobs.Enqueue(RunApproved, onboardingId, stepName, CancellationToken.None);
 
     public void RunStepLater(string onboardingId, string stepName, TimeSpan delay) =>
-        jobs.Schedule<StepJob>(delay, RunLater, onboardingId, stepName, CancellationToken.None);
+        jobs.Schedule(delay, RunLater, onboardingId, stepName, CancellationToken.None);
 
     public void SyncChat(string onboardingId) =>
-        jobs.Enqueue<ChatSyncJob>(Sync, onboardingId, CancellationToken.None);
+        jobs.Enqueue(Sync, onboardingId, CancellationToken.None);
 
     public void SyncChatLater(string onboardingId, TimeSpan delay) =>
-        jobs.Schedule<ChatSyncJob>(delay, Sync, onboardingId, CancellationToken.None);
+        jobs.Schedule(delay, Sync, onboardingId, CancellationToken.None);
 }

@@ -18,11 +18,12 @@ internal static class JobCall
         typeof(T).GetMethod(name, BindingFlags.Public | BindingFlags.Instance)
         ?? throw new MissingMethodException(typeof(T).FullName, name);
 
-    public static Job Of<T>(MethodInfo method, params object[] args) => new(typeof(T), method, args);
+    /// <summary>The job calling <paramref name="method"/> on an instance of its declaring type.</summary>
+    public static Job Of(MethodInfo method, params object[] args) => new(method, args);
 
-    public static void Enqueue<T>(this IBackgroundJobClient jobs, MethodInfo method, params object[] args) =>
-        jobs.Create(Of<T>(method, args), new EnqueuedState());
+    public static void Enqueue(this IBackgroundJobClient jobs, MethodInfo method, params object[] args) =>
+        jobs.Create(Of(method, args), new EnqueuedState());
 
-    public static void Schedule<T>(this IBackgroundJobClient jobs, TimeSpan delay, MethodInfo method, params object[] args) =>
-        jobs.Create(Of<T>(method, args), new ScheduledState(delay));
+    public static void Schedule(this IBackgroundJobClient jobs, TimeSpan delay, MethodInfo method, params object[] args) =>
+        jobs.Create(Of(method, args), new ScheduledState(delay));
 }
