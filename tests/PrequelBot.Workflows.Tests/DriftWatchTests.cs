@@ -166,11 +166,18 @@ public sealed class DriftWatchTests : IDisposable
     }
 
     [Theory]
-    [InlineData("1.00:00:00", "* * * * *")]
+    [InlineData("1.00:00:00", "*/15 * * * *")]
+    [InlineData("7.00:00:00", "*/15 * * * *")]
+    [InlineData("06:00:00", "*/6 * * * *")]
+    [InlineData("08:00:00", "*/6 * * * *")]
+    [InlineData("10:00:00", "*/10 * * * *")]
+    [InlineData("02:30:00", "*/2 * * * *")]
+    [InlineData("01:00:00", "* * * * *")]
     [InlineData("00:01:00", "* * * * *")]
+    [InlineData("00:00:59", "*/30 * * * * *")]
     [InlineData("00:00:05", "*/5 * * * * *")]
     [InlineData("00:00:01", "* * * * * *")]
-    public void The_sweep_runs_every_minute_or_as_often_as_a_shorter_interval(string interval, string cron) =>
+    public void The_sweep_runs_often_enough_that_a_check_is_at_most_a_sixtieth_of_the_interval_late(string interval, string cron) =>
         Assert.Equal(cron, DriftSchedule.Cron(TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>An <see cref="IConnectionCheck"/> that answers what the test sets, and records which connect it checked.</summary>

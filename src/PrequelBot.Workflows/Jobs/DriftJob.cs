@@ -27,7 +27,7 @@ public sealed class DriftJob(DriftWatch watch, DriftNotices notices, IBackground
 
     /// <summary>The recurring sweep: enqueues one check per due database and one post per notice that has not reached chat.</summary>
     [Queue(JobQueues.Rechecks)]
-    [AutomaticRetry(Attempts = 0)] // the next sweep is at most a minute away
+    [AutomaticRetry(Attempts = 0)] // the next sweep is at most a sixtieth of the interval away (Cron)
     [DisableConcurrentExecution(60)]
     [DisplayName("drift sweep")]
     public async Task SweepAsync(CancellationToken cancellationToken)
@@ -63,15 +63,24 @@ public sealed class DriftJob(DriftWatch watch, DriftNotices notices, IBackground
 /// </summary>
 public sealed partial class DriftSchedule(IRecurringJobManager recurring, IOptions<DriftOptions> options, ILogger<DriftSchedule> logger) : IHostedService
 {
+    /// <summary>Minute steps that divide the hour, so a stepped cron fires at even spacing.</summary>
+    private static readonly int[] MinuteSteps = [1, 2, 3, 4, 5, 6, 10, 12, 15];
+
     /// <summary>
-    /// The sweep's cron: every minute, or every N seconds (Hangfire's six-field cron) when the interval is shorter. The
-    /// sweep only enqueues checks that are due, so sweeping more often than the interval costs one query.
+    /// The sweep's cron. The sweep only enqueues checks that are due, so it runs often enough that a check is at most a
+    /// sixtieth of the interval late (at most 15 minutes, at least every minute): every 15 minutes for the default day,
+    /// every minute for an hour or less, every N seconds (Hangfire's six-field cron) for an interval under a minute.
     /// </summary>
     public static string Cron(TimeSpan interval)
     {
-        if (interval >= TimeSpan.FromMinutes(1)) return "* * * * *";
-        var seconds = Math.Clamp((int)Math.Ceiling(interval.TotalSeconds), 1, 30);
-        return seconds == 1 ? "* * * * * *" : $"*/{seconds} * * * * *";
+        if (interval < TimeSpan.FromMinutes(1))
+        {
+            var seconds = Math.Clamp((int)Math.Ceiling(interval.TotalSeconds), 1, 30);
+            return seconds == 1 ? "* * * * * *" : $"*/{seconds} * * * * *";
+        }
+        var lateness = interval.TotalMinutes / 60;
+        var step = MinuteSteps.Last(m => m == 1 || m <= lateness);
+        return step == 1 ? "* * * * *" : $"*/{step} * * * *";
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
