@@ -18,6 +18,19 @@ public static class HostServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Registers <see cref="StartupMemoryRelease"/> (a full GC and glibc's heap trim once start-up has settled) when this
+    /// process is the host itself; a process that hosts it, such as a test runner, keeps its memory to itself. Safe to
+    /// call twice.
+    /// </summary>
+    public static IServiceCollection AddStartupMemoryRelease(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (StartupMemoryRelease.IsThisProcess)
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupMemoryRelease>());
+        return services;
+    }
+
+    /// <summary>
     /// Registers <see cref="OperatorAccess"/> and its options (section <c>Dashboard</c>, validated at start-up): the rule
     /// for the dashboard and any other operator page. Safe to call twice.
     /// </summary>

@@ -17,6 +17,7 @@ builder.Services.AddPostgresUserSteps();
 builder.Services.AddPrequelSource();
 builder.Services.AddOperatorAccess();
 builder.Services.AddStartupReport();
+builder.Services.AddStartupMemoryRelease();
 
 var app = builder.Build();
 if (!app.HasValidSettings()) return 1;
