@@ -36,7 +36,7 @@ public static class StorageServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
 
-        services.TryAddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
+        services.TryAddSingleton(sp => NpgsqlDataSource.Create(OwnConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString)));
         services.TryAddSingleton<IStateStore>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
@@ -67,7 +67,7 @@ public static class StorageServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return o.IsPostgres && PostgresJobWakeup.IsAvailable
-                ? new PostgresJobWakeup.Listener(o.ConnectionString, sp.GetRequiredService<ILogger<PostgresJobWakeup.Listener>>())
+                ? new PostgresJobWakeup.Listener(OwnConnectionString(o.ConnectionString), sp.GetRequiredService<ILogger<PostgresJobWakeup.Listener>>())
                 : new NoService();
         });
 
@@ -102,12 +102,24 @@ public static class StorageServiceCollectionExtensions
     /// </summary>
     internal static string HangfireConnectionString(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(OwnConnectionString(connectionString));
         if (!Mentions(connectionString, "Maximum Pool Size", "Max Pool Size", "MaxPoolSize")) builder.MaxPoolSize = 10;
         if (!Mentions(connectionString, "Connection Idle Lifetime", "ConnectionIdleLifetime")) builder.ConnectionIdleLifetime = 30;
         if (!Mentions(connectionString, "Connection Pruning Interval", "ConnectionPruningInterval")) builder.ConnectionPruningInterval = 5;
         if (!Mentions(connectionString, "Application Name", "ApplicationName")) builder.ApplicationName = "prequelbot-hangfire";
         return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// PrequelBot's own connections to its store (state, Hangfire, the wake-up listener) do not try GSS (Kerberos)
+    /// session encryption unless the connection string sets <c>GSS Encryption Mode</c>. Npgsql's default, Prefer, loads
+    /// the Kerberos libraries and asks them for a ticket before every new physical connection; a bot's service account
+    /// has none (docs/operations.md, "Hosting"). TLS (<c>SSL Mode</c>) and Kerberos authentication are unchanged.
+    /// </summary>
+    internal static string OwnConnectionString(string connectionString)
+    {
+        if (Mentions(connectionString, "GSS Encryption Mode", "GssEncryptionMode")) return connectionString;
+        return new NpgsqlConnectionStringBuilder(connectionString) { GssEncryptionMode = GssEncryptionMode.Disable }.ConnectionString;
     }
 
     private static bool Mentions(string connectionString, params string[] keys) =>
