@@ -27,7 +27,7 @@ public sealed class DriftJob(DriftWatch watch, DriftNotices notices, IBackground
 
     /// <summary>The recurring sweep: enqueues one check per due database and one post per notice that has not reached chat.</summary>
     [Queue(JobQueues.Rechecks)]
-    [AutomaticRetry(Attempts = 0)] // the next sweep is at most a sixtieth of the interval away (Cron)
+    [AutomaticRetry(Attempts = 0)] // the next sweep is at most 15 minutes away (Cron)
     [DisableConcurrentExecution(60)]
     [DisplayName("drift sweep")]
     public async Task SweepAsync(CancellationToken cancellationToken)
