@@ -79,7 +79,7 @@ public sealed partial class DriftSchedule(IRecurringJobManager recurring, IOptio
             return seconds == 1 ? "* * * * * *" : $"*/{seconds} * * * * *";
         }
         var lateness = interval.TotalMinutes / 60;
-        var step = MinuteSteps.Last(m => m == 1 || m <= lateness);
+        var step = MinuteSteps.LastOrDefault(m => m <= lateness, 1);
         return step == 1 ? "* * * * *" : $"*/{step} * * * *";
     }
 
